@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The project's own tests: lint, unit tests of the suite's code, then the conformance
+# suite against a real 3-node kind cluster built by the offline toolchain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OFFLINE=1
+source ci/setup.sh
+
+mkdir -p reports
+.venv/bin/ruff check .
+.venv/bin/pytest -q -p no:cacheprovider tests --junitxml=reports/project-tests.xml
+exec .venv/bin/pytest --image-source=offline --alluredir=reports/allure-results \
+  --junitxml=reports/junit.xml "$@"

@@ -1,0 +1,80 @@
+"""Bad input ends the run with one clear message and a non-zero exit, not a traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+UNREACHABLE_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: not-a-secret}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+"""
+
+
+def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+         "suites/test_cluster_setup.py", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def assert_clear_error(proc: subprocess.CompletedProcess[str], message: str) -> None:
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 4, output
+    assert message in output, output
+    assert "Traceback" not in output, output
+
+
+def test_bad_kubeconfig(tmp_path: Path):
+    bad = tmp_path / "kubeconfig"
+    bad.write_text("clusters: [this is not: a kubeconfig")
+    assert_clear_error(run_suite(f"--existing-kubeconfig={bad}"), "bad kubeconfig")
+
+
+def test_missing_kubeconfig(tmp_path: Path):
+    missing = tmp_path / "nope"
+    assert_clear_error(run_suite(f"--existing-kubeconfig={missing}"), "does not exist")
+
+
+def test_unreachable_apiserver(tmp_path: Path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(UNREACHABLE_KUBECONFIG)
+    proc = run_suite(f"--existing-kubeconfig={kubeconfig}")
+    assert_clear_error(proc, "the apiserver at https://127.0.0.1:1 is unreachable")
+    assert "not-a-secret" not in proc.stdout + proc.stderr
+
+
+def test_unknown_kubernetes_version():
+    assert_clear_error(run_suite("--k8s-version=1.34"), "unknown Kubernetes version '1.34'")
+
+
+def test_no_kind_binary():
+    assert_clear_error(run_suite("--kind-bin=/nonexistent/kind"), "does not exist")
+
+
+def test_docker_engine_not_running():
+    proc = run_suite(env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert_clear_error(proc, "the Docker engine is not running or not reachable")
+
+
+def test_no_docker_cli(tmp_path: Path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("kind", "kubectl"):
+        (bin_dir / tool).symlink_to("/bin/true")
+    proc = run_suite(env={"PATH": str(bin_dir), "SUITE_CACHE": str(tmp_path / "cache")})
+    assert_clear_error(proc, "no Docker: the docker CLI is not installed")
+
+
+@pytest.mark.parametrize("version", ["v1.30.99"])
+def test_offline_node_image_missing(version: str):
+    proc = run_suite(f"--k8s-version={version}", "--image-source=offline")
+    assert_clear_error(proc, f"node image tutorial-suite/node:{version} is missing")

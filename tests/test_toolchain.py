@@ -1,0 +1,15 @@
+import pytest
+
+from fixtures.errors import SetupError
+from fixtures.toolchain import check_kubernetes_version, pinned
+
+
+def test_pinned_versions_are_read_from_versions_env():
+    assert pinned("KIND_VERSION").startswith("v0.")
+    assert check_kubernetes_version(pinned("KUBERNETES_VERSION"))
+
+
+@pytest.mark.parametrize("bad", ["1.34.4", "v1.34", "latest", "v2.0.0"])
+def test_malformed_kubernetes_versions_are_refused(bad: str):
+    with pytest.raises(SetupError, match="unknown Kubernetes version"):
+        check_kubernetes_version(bad)
