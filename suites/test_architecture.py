@@ -1,30 +1,49 @@
 """Section I, "k8s architecture": what runs on the master and on the nodes."""
 
+import ssl
+import urllib.error
+import urllib.request
+
+import pytest
 from kubernetes import client
 
+from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
-from fixtures.nodes import control_plane_nodes, is_ready
+from fixtures.nodes import control_plane_nodes, is_ready, node_exec
+from fixtures.plugin import Cluster
 from fixtures.pods import is_running_and_ready
 
 CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"}
 
 
+def control_plane_pods(core: client.CoreV1Api) -> dict[str, client.V1Pod]:
+    master = control_plane_nodes(core)[0].metadata.name
+    pods = core.list_namespaced_pod(
+        "kube-system", label_selector="tier=control-plane", field_selector=f"spec.nodeName={master}"
+    ).items
+    return {p.metadata.labels.get("component"): p for p in pods}
+
+
+def require_kind(cluster: Cluster) -> str:
+    if cluster.kind_name is None:
+        pytest.skip("needs a kind cluster: this checks inside the node containers")
+    return cluster.kind_name
+
+
+@pytest.mark.claim("arch-control-plane-components")
 def test_control_plane_runs_apiserver_scheduler_controller_manager_and_etcd(
     core_v1: client.CoreV1Api, kubectl: Kubectl
 ):
-    masters = control_plane_nodes(core_v1)
-    assert masters, "no node carries the control-plane role"
-    master = masters[0].metadata.name
+    assert control_plane_nodes(core_v1), "no node carries the control-plane role"
     kubectl("get", "pods", "-n", "kube-system", "-l", "tier=control-plane", "-o", "wide")
-    pods = core_v1.list_namespaced_pod(
-        "kube-system", label_selector="tier=control-plane", field_selector=f"spec.nodeName={master}"
-    ).items
-    running = {p.metadata.labels.get("component") for p in pods if is_running_and_ready(p)}
+    pods = control_plane_pods(core_v1)
+    running = {name for name, pod in pods.items() if is_running_and_ready(pod)}
     assert running >= CONTROL_PLANE_COMPONENTS, (
-        f"on {master}, missing or not ready: {sorted(CONTROL_PLANE_COMPONENTS - running)}"
+        f"missing or not ready on the control plane: {sorted(CONTROL_PLANE_COMPONENTS - running)}"
     )
 
 
+@pytest.mark.claim("arch-node-components")
 def test_every_node_runs_kubelet_and_kube_proxy(core_v1: client.CoreV1Api, kubectl: Kubectl):
     kubectl("get", "nodes", "-o", "wide")
     nodes = core_v1.list_node().items
@@ -40,3 +59,87 @@ def test_every_node_runs_kubelet_and_kube_proxy(core_v1: client.CoreV1Api, kubec
     with_proxy = {p.spec.node_name for p in proxies if is_running_and_ready(p)}
     without = sorted({n.metadata.name for n in nodes} - with_proxy)
     assert not without, f"no ready kube-proxy on {without}"
+
+
+@pytest.mark.claim("arch-node-runtime-docker", "pod-is-docker-process")
+def test_nodes_run_containers_with_containerd_through_cri_not_docker(
+    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, evidence: Evidence
+):
+    kubectl("get", "nodes", "-o", "custom-columns=NAME:.metadata.name,"
+            "RUNTIME:.status.nodeInfo.containerRuntimeVersion")
+    for node in core_v1.list_node().items:
+        name = node.metadata.name
+        assert node.status.node_info.container_runtime_version.startswith("containerd://"), name
+        configz = kubectl.json("get", "--raw", f"/api/v1/nodes/{name}/proxy/configz")
+        endpoint = configz["kubeletconfig"]["containerRuntimeEndpoint"]
+        assert endpoint == "unix:///run/containerd/containerd.sock", name
+    proxies = core_v1.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-proxy").items
+    for pod in proxies:
+        assert pod.status.container_statuses[0].container_id.startswith("containerd://")
+
+    kind = require_kind(cluster)
+    node = f"{kind}-worker"
+    evidence.add(f"crictl version on {node}", node_exec(node, "crictl", "version"))
+    assert "RuntimeName:  containerd" in node_exec(node, "crictl", "version")
+    no_docker = node_exec(node, "sh", "-c", "command -v dockerd docker || echo none")
+    evidence.add(f"docker binaries on {node}", no_docker)
+    assert no_docker.strip() == "none"
+
+
+@pytest.mark.claim("arch-only-apiserver-talks-to-etcd")
+def test_only_the_apiserver_connects_to_etcd(
+    cluster: Cluster, core_v1: client.CoreV1Api, evidence: Evidence
+):
+    pods = control_plane_pods(core_v1)
+    flags = {name: " ".join(pod.spec.containers[0].command) for name, pod in pods.items()}
+    assert "--etcd-servers=" in flags["kube-apiserver"]
+    for other in ("kube-controller-manager", "kube-scheduler"):
+        assert "--etcd" not in flags[other], f"{other} is configured to reach etcd"
+
+    kind = require_kind(cluster)
+    clients = node_exec(f"{kind}-control-plane", "ss", "-Htnp", "state", "established",
+                        "( dport = :2379 )")
+    evidence.add("connections to etcd's client port 2379 (ss)", clients)
+    processes = {part.split('"')[1] for part in clients.split("users:((")[1:]}
+    assert "kube-apiserver" in processes
+    # etcd's own gRPC gateway dials its port too; nothing else may.
+    assert processes <= {"kube-apiserver", "etcd"}, processes
+
+
+@pytest.mark.claim("arch-apiserver-authenticates")
+def test_the_apiserver_refuses_anonymous_requests_and_serves_authenticated_ones(
+    cluster: Cluster, kubectl: Kubectl, evidence: Evidence
+):
+    url = f"{cluster.api.configuration.host}/api/v1/namespaces/kube-system/secrets"
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, context=context, timeout=15)  # noqa: S310 - our apiserver
+    body = refused.value.read().decode()
+    evidence.add(f"anonymous GET {url}", f"HTTP {refused.value.code}\n{body}")
+    assert refused.value.code in (401, 403)
+    assert refused.value.code == 401 or "system:anonymous" in body
+
+    served = kubectl.json("get", "--raw", "/api/v1/namespaces/kube-system/serviceaccounts")
+    assert served["kind"] == "ServiceAccountList"
+
+
+@pytest.mark.claim("arch-kube-proxy-uses-ipvs")
+def test_kube_proxy_runs_in_iptables_mode_not_ipvs(
+    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, evidence: Evidence
+):
+    config = core_v1.read_namespaced_config_map("kube-proxy", "kube-system").data["config.conf"]
+    evidence.add("configmap kube-system/kube-proxy config.conf", config)
+    assert "\nmode: iptables\n" in f"\n{config}\n"
+
+    kind = require_kind(cluster)
+    node = f"{kind}-worker"
+    mode = node_exec(node, "curl", "-s", "http://127.0.0.1:10249/proxyMode")
+    evidence.add(f"kube-proxy /proxyMode on {node}", mode)
+    assert mode.strip() == "iptables"
+    rules = node_exec(node, "iptables", "-t", "nat", "-S", "KUBE-SERVICES")
+    evidence.add(f"iptables -t nat -S KUBE-SERVICES on {node}", rules)
+    assert "default/kubernetes:https cluster IP" in rules
+    ipvs = node_exec(node, "sh", "-c", "cat /proc/net/ip_vs 2>/dev/null || echo absent")
+    evidence.add(f"/proc/net/ip_vs on {node}", ipvs)

@@ -1,0 +1,105 @@
+"""Section IV, "k8s component calling process": what happens after
+`kubectl create deployment redis-deployment --image=redis`."""
+
+from collections.abc import Callable
+
+import pytest
+from kubernetes import client, watch
+
+from fixtures.control_plane import etcdctl
+from fixtures.deployments import wait_ready_pods
+from fixtures.evidence import Evidence
+from fixtures.kubectl import Kubectl
+
+NAME = "redis-deployment"
+
+
+def create_deployment(kubectl: Kubectl, namespace: str) -> None:
+    kubectl("create", "deployment", NAME, "--image=redis", "-n", namespace)
+
+
+def first_added(list_fn: Callable[..., object], namespace: str, resource_version: str) -> str:
+    """Watches from resource_version, as an informer resumes after its list, until an object
+    is ADDED; returns its name."""
+    stream = watch.Watch().stream(
+        list_fn, namespace, resource_version=resource_version, timeout_seconds=90
+    )
+    for event in stream:
+        if event["type"] == "ADDED":
+            return event["object"].metadata.name
+    raise AssertionError(f"no ADDED event from {list_fn.__name__} within 90 s")
+
+
+@pytest.mark.claim("flow-list-watch")
+def test_a_watch_sees_the_deployment_replicaset_and_pod_appear(
+    core_v1: client.CoreV1Api, apps_v1: client.AppsV1Api, kubectl: Kubectl, namespace: str,
+    evidence: Evidence,
+):
+    listed = apps_v1.list_namespaced_deployment(namespace)  # the "list" of list-watch
+    assert listed.items == []
+    since = listed.metadata.resource_version
+    create_deployment(kubectl, namespace)
+    seen = {
+        "Deployment": first_added(apps_v1.list_namespaced_deployment, namespace, since),
+        "ReplicaSet": first_added(apps_v1.list_namespaced_replica_set, namespace, since),
+        "Pod": first_added(core_v1.list_namespaced_pod, namespace, since),
+    }
+    evidence.add("ADDED events seen by watches from the list's resourceVersion", str(seen))
+    assert seen["Deployment"] == NAME
+    assert seen["ReplicaSet"].startswith(f"{NAME}-")
+    assert seen["Pod"].startswith(seen["ReplicaSet"] + "-")
+
+
+@pytest.mark.claim("flow-stored-in-etcd")
+def test_the_created_deployment_is_stored_in_etcd(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    create_deployment(kubectl, namespace)
+    key = f"/registry/deployments/{namespace}/{NAME}"
+    keys = etcdctl(kubectl, core_v1, "get", key, "--keys-only")
+    assert keys.strip() == key
+    # The value is the object, protobuf-encoded: its name and image are in it.
+    value = etcdctl(kubectl, core_v1, "get", key, "--print-value-only")
+    assert NAME in value and "redis" in value
+
+
+@pytest.mark.claim("flow-deployment-replicaset-pod")
+def test_controllers_scheduler_and_kubelet_act_in_order(
+    core_v1: client.CoreV1Api, apps_v1: client.AppsV1Api, kubectl: Kubectl, namespace: str,
+    evidence: Evidence,
+):
+    create_deployment(kubectl, namespace)
+    (pod,) = wait_ready_pods(core_v1, namespace, f"app={NAME}", 1)
+    kubectl("get", "events", "-n", namespace, "--sort-by=.metadata.creationTimestamp")
+
+    rs_name = pod.metadata.owner_references[0].name
+    rs = apps_v1.read_namespaced_replica_set(rs_name, namespace)
+    assert rs.metadata.owner_references[0].name == NAME
+
+    events = core_v1.list_namespaced_event(namespace).items
+
+    def when(kind: str, name: str, reason: str, source: str) -> int:
+        matching = [
+            e for e in events
+            if (e.involved_object.kind, e.involved_object.name, e.reason) == (kind, name, reason)
+        ]
+        assert matching, f"no {reason} event for {kind}/{name}"
+        event = matching[0]
+        component = event.reporting_component or event.source.component
+        assert component == source, f"{reason} reported by {component}, expected {source}"
+        stamp = event.event_time or event.first_timestamp or event.metadata.creation_timestamp
+        return int(stamp.timestamp())  # legacy events carry whole seconds only
+
+    steps = [
+        when("Deployment", NAME, "ScalingReplicaSet", "deployment-controller"),
+        when("ReplicaSet", rs_name, "SuccessfulCreate", "replicaset-controller"),
+        when("Pod", pod.metadata.name, "Scheduled", "default-scheduler"),
+        when("Pod", pod.metadata.name, "Pulling", "kubelet"),
+        when("Pod", pod.metadata.name, "Pulled", "kubelet"),
+        when("Pod", pod.metadata.name, "Started", "kubelet"),
+    ]
+    evidence.add("event times (deployment, replicaset, scheduler, pull, pulled, started)",
+                 str(steps))
+    # At one-second resolution the order may tie, but it must never go backwards.
+    assert steps == sorted(steps)
+    assert pod.spec.node_name
