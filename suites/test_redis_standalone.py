@@ -106,8 +106,7 @@ def test_a_deleted_deployment_pod_is_replaced_under_a_new_name(
     kubectl("delete", "pod", first.metadata.name, "-n", namespace, "--wait=false")
     (second,) = wait_ready_pods(core_v1, namespace, selector, 1,
                                 exclude=frozenset({first.metadata.name}))
-    evidence.add("measured: replacement pod Ready after delete",
-                 f"{time.monotonic() - started:.1f} s")
+    evidence.measure("replacement pod Ready after delete", time.monotonic() - started)
     kubectl("get", "pods", "-n", namespace, "-o", "wide")
 
     assert second.metadata.name != first.metadata.name

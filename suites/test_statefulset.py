@@ -1,0 +1,229 @@
+"""Section V, "deploy master-slave version": a Redis StatefulSet, its headless Service,
+and master-replica replication."""
+
+import re
+import time
+
+import pytest
+from kubernetes import client
+
+from fixtures.deployments import wait_ready_pods
+from fixtures.evidence import Evidence
+from fixtures.kubectl import Kubectl
+from fixtures.manifests import manifest
+from fixtures.nodes import node_exec
+from fixtures.plugin import Cluster
+from fixtures.pods import record_pod
+from fixtures.redis import redis_cli, replication
+from fixtures.waiting import wait_until
+
+SELECTOR = "app=redis-sfs"
+
+
+def create(kubectl: Kubectl, namespace: str, *manifests: str) -> None:
+    for name in manifests:
+        kubectl("create", "-n", namespace, "-f", manifest(f"redis-sfs/{name}"))
+
+
+def ready_pods(core: client.CoreV1Api, namespace: str) -> dict[str, client.V1Pod]:
+    pods = wait_ready_pods(core, namespace, SELECTOR, 2, timeout=240)
+    return {p.metadata.name: p for p in pods}
+
+
+def wait_link_up(kubectl: Kubectl, namespace: str) -> dict[str, str]:
+    def probe() -> tuple[bool, dict[str, str]]:
+        info = replication(kubectl, namespace, "redis-sfs-1")
+        return info.get("master_link_status") == "up", info
+
+    return wait_until("redis-sfs-1's link to its master to be up", probe, timeout=120)
+
+
+def ready_since(pod: client.V1Pod) -> float:
+    (ready,) = [c for c in pod.status.conditions if c.type == "Ready"]
+    return ready.last_transition_time.timestamp()
+
+
+@pytest.mark.claim("sfs-ordinal-names", "sfs-ordered-creation")
+def test_pods_are_created_in_order_with_ordinal_names(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
+    pods = ready_pods(core_v1, namespace)
+    kubectl("get", "pods", "-n", namespace, "-o", "wide")
+    assert sorted(pods) == ["redis-sfs-0", "redis-sfs-1"]
+    first, second = pods["redis-sfs-0"], pods["redis-sfs-1"]
+    # OrderedReady: redis-sfs-1 is created only once redis-sfs-0 is Ready.
+    gap = second.metadata.creation_timestamp.timestamp() - ready_since(first)
+    evidence.measure("redis-sfs-1 created after redis-sfs-0 became Ready", gap)
+    assert second.metadata.creation_timestamp.timestamp() >= int(ready_since(first))
+
+
+@pytest.mark.claim("sfs-hostname-ordinal")
+def test_each_pod_hostname_carries_its_ordinal(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str
+):
+    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
+    for name in ready_pods(core_v1, namespace):
+        assert kubectl("exec", "-n", namespace, name, "--", "hostname").strip() == name
+
+
+@pytest.mark.claim("sfs-script-master-replica")
+def test_the_script_makes_ordinal_0_the_master_and_1_a_replica(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str
+):
+    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
+    ready_pods(core_v1, namespace)
+    assert replication(kubectl, namespace, "redis-sfs-0")["role"] == "master"
+    replica = replication(kubectl, namespace, "redis-sfs-1")
+    assert replica["role"] == "slave"
+    assert replica["master_host"] == "redis-sfs-0.redis-sfs"
+
+
+@pytest.mark.claim("sfs-yaml-as-printed")
+def test_the_statefulset_yaml_as_printed_is_rejected(
+    core_v1: client.CoreV1Api, apps_v1: client.AppsV1Api, kubectl: Kubectl, namespace: str
+):
+    proc = kubectl.run("create", "-n", namespace, "-f",
+                       manifest("redis-sfs/statefulset-as-printed.yaml"), check=False)
+    assert proc.returncode != 0
+    assert apps_v1.list_namespaced_stateful_set(namespace).items == []
+
+
+@pytest.mark.claim("sfs-replica-needs-service")
+def test_without_the_headless_service_the_replica_cannot_reach_the_master(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    create(kubectl, namespace, "statefulset.yaml")
+    ready_pods(core_v1, namespace)
+
+    def logged() -> tuple[bool, str]:
+        log = kubectl("logs", "-n", namespace, "redis-sfs-1")
+        return "Unable to connect to MASTER" in log, log[-400:]
+
+    wait_until("redis-sfs-1 to log that it cannot reach its master", logged, timeout=60)
+    record_pod(core_v1, evidence, namespace, "redis-sfs-1")
+    assert replication(kubectl, namespace, "redis-sfs-1")["master_link_status"] == "down"
+
+
+@pytest.mark.claim("svc-headless-no-cluster-ip", "svc-headless-pod-dns")
+def test_the_headless_service_has_no_cluster_ip_and_dns_names_each_pod(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str
+):
+    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
+    pods = ready_pods(core_v1, namespace)
+    listing = kubectl("get", "service", "redis-sfs", "-n", namespace)
+    assert listing.splitlines()[1].split()[1:3] == ["ClusterIP", "None"]
+    assert core_v1.read_namespaced_service("redis-sfs", namespace).spec.cluster_ip == "None"
+
+    def lookup(name: str) -> set[str]:
+        out = kubectl("exec", "-n", namespace, "redis-sfs-1", "--", "getent", "ahostsv4", name)
+        return {line.split()[0] for line in out.splitlines()}
+
+    domain = f"redis-sfs.{namespace}.svc.cluster.local"
+    for name, pod in pods.items():
+        assert lookup(f"{name}.{domain}") == {pod.status.pod_ip}
+    assert lookup(domain) == {p.status.pod_ip for p in pods.values()}
+
+
+@pytest.mark.claim("svc-vip-spreads")
+def test_an_ordinary_service_gives_a_virtual_ip_that_spreads_connections(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    kubectl("create", "-n", namespace, "-f", manifest("redis/deployment-with-service.yaml"))
+    backends = wait_ready_pods(core_v1, namespace, "app=redis", 3)
+    kubectl("run", "client", "--image=redis", "-n", namespace, "--command", "--", "sleep", "3600")
+    wait_ready_pods(core_v1, namespace, "run=client", 1)
+    vip = core_v1.read_namespaced_service("redis-vip", namespace).spec.cluster_ip
+    assert vip not in ("None", "") and vip not in {p.status.pod_ip for p in backends}
+
+    # Each connection to the VIP reaches one backend; its run_id tells which.
+    script = "for i in $(seq 30); do redis-cli -h redis-vip INFO server | grep run_id; done"
+    out = kubectl("exec", "-n", namespace, "client", "--", "sh", "-c", script)
+    served = {line.strip() for line in out.splitlines()}
+    evidence.add("distinct backends over 30 connections", str(len(served)))
+    assert len(served) >= 2, "all 30 connections went to the same pod"
+
+
+@pytest.mark.claim("sfs-replica-syncs")
+def test_with_the_service_the_replica_syncs_and_refuses_writes(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
+    ready_pods(core_v1, namespace)
+    started = time.monotonic()
+    wait_link_up(kubectl, namespace)
+    evidence.measure("replica link up after both pods Ready", time.monotonic() - started)
+    assert "MASTER <-> REPLICA sync: Finished with success" in kubectl(
+        "logs", "-n", namespace, "redis-sfs-1")
+
+    assert redis_cli(kubectl, namespace, "redis-sfs-0", "SET", "tutorial", "synced") == "OK"
+
+    def replicated() -> tuple[bool, str]:
+        value = redis_cli(kubectl, namespace, "redis-sfs-1", "GET", "tutorial")
+        return value == "synced", value
+
+    wait_until("the key written on the master to be on the replica", replicated, timeout=30)
+    refused = redis_cli(kubectl, namespace, "redis-sfs-1", "SET", "tutorial", "other")
+    assert refused.startswith("READONLY")
+
+
+@pytest.mark.claim("sfs-deleted-pod-same-name", "sfs-pod-keeps-storage")
+def test_a_deleted_pod_returns_with_its_name_volume_and_data(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    create(kubectl, namespace, "service.yaml", "statefulset-with-storage.yaml")
+    before = ready_pods(core_v1, namespace)["redis-sfs-0"]
+    wait_link_up(kubectl, namespace)
+    claim = core_v1.read_namespaced_persistent_volume_claim("data-redis-sfs-0", namespace)
+    assert claim.status.phase == "Bound"
+    assert redis_cli(kubectl, namespace, "redis-sfs-0", "SET", "kept", "on-disk") == "OK"
+
+    started = time.monotonic()
+    kubectl("delete", "pod", "redis-sfs-0", "-n", namespace)
+    pods = wait_ready_pods(core_v1, namespace, SELECTOR, 2, timeout=240)
+    after = next(p for p in pods if p.metadata.name == "redis-sfs-0")
+    evidence.measure("redis-sfs-0 Ready again after delete", time.monotonic() - started)
+    kubectl("get", "pods,pvc", "-n", namespace, "-o", "wide")
+
+    assert after.metadata.uid != before.metadata.uid  # a new pod, under the same name
+    volumes = {v.name: v.persistent_volume_claim.claim_name
+               for v in after.spec.volumes if v.persistent_volume_claim}
+    assert volumes == {"data": "data-redis-sfs-0"}
+    again = core_v1.read_namespaced_persistent_volume_claim("data-redis-sfs-0", namespace)
+    assert again.spec.volume_name == claim.spec.volume_name  # the same volume
+    assert redis_cli(kubectl, namespace, "redis-sfs-0", "GET", "kept") == "on-disk"
+    started = time.monotonic()
+    wait_link_up(kubectl, namespace)
+    evidence.measure("replication resumed after the master came back", time.monotonic() - started)
+
+
+@pytest.mark.claim("sfs-no-failover")
+def test_without_sentinel_the_replica_stays_a_replica_when_the_master_is_down(
+    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str,
+    evidence: Evidence,
+):
+    if cluster.kind_name is None:
+        pytest.skip("needs a kind cluster: the master is frozen from inside its node")
+    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
+    master = ready_pods(core_v1, namespace)["redis-sfs-0"]
+    wait_link_up(kubectl, namespace)
+    # Let the replica notice a silent master within seconds instead of the default 60.
+    redis_cli(kubectl, namespace, "redis-sfs-1", "CONFIG", "SET", "repl-timeout", "5")
+
+    container = re.sub(r"^containerd://", "", master.status.container_statuses[0].container_id)
+    node = master.spec.node_name
+    pid = node_exec(node, "crictl", "inspect", "-o", "go-template", "--template",
+                    "{{.info.pid}}", container).strip()
+    node_exec(node, "kill", "-STOP", pid)  # the master is down: alive but silent
+    try:
+        def link_down() -> tuple[bool, dict[str, str]]:
+            info = replication(kubectl, namespace, "redis-sfs-1")
+            return info.get("master_link_status") == "down", info
+
+        info = wait_until("the replica to see its master down", link_down, timeout=60)
+        evidence.add("INFO replication on redis-sfs-1 with the master down", str(info))
+        assert info["role"] == "slave", "the replica promoted itself"
+        refused = redis_cli(kubectl, namespace, "redis-sfs-1", "SET", "k", "v")
+        assert refused.startswith("READONLY")
+    finally:
+        node_exec(node, "kill", "-CONT", pid)
