@@ -1,0 +1,75 @@
+"""Section III.2: "in k8s, scheduling is scheduled according to pod". With a 3.5 GiB and a
+4 GiB node, a Pod of two 2 GiB containers goes to the 4 GiB node, while the same
+containers as two Pods tied to one node, the first placed on the 3.5 GiB node, leave the
+second unschedulable (Docker Swarm's failure in the tutorial)."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client
+from kubernetes.utils import parse_quantity
+
+from fixtures.evidence import Evidence
+from fixtures.kubectl import Kubectl
+from fixtures.manifests import manifest
+from fixtures.pods import wait_running_and_ready
+from fixtures.waiting import wait_until
+
+GI = 1 << 30
+
+
+def allocatable_memory(node: client.V1Node) -> int:
+    return int(parse_quantity(node.status.allocatable["memory"]))
+
+
+def shaped_workers(core: client.CoreV1Api, kubectl: Kubectl) -> tuple[str, str]:
+    """The 3.5 GiB and the 4 GiB worker (manifests/cluster/worker-memory.yaml)."""
+    kubectl("get", "nodes", "-o", "custom-columns=NAME:.metadata.name,"
+            "ALLOCATABLE:.status.allocatable.memory")
+    workers = [n for n in core.list_node().items
+               if "node-role.kubernetes.io/control-plane" not in n.metadata.labels]
+    small = [n for n in workers if 3 * GI <= allocatable_memory(n) < 4 * GI]
+    large = [n for n in workers if 4 * GI <= allocatable_memory(n) < 5 * GI]
+    if not (small and large):
+        pytest.skip("the workers are not shaped to 3.5 and 4 GiB (existing cluster, or a "
+                    "host with too little memory)")
+    return small[0].metadata.name, large[0].metadata.name
+
+
+@pytest.mark.claim("pod-scheduling-unit")
+def test_a_pod_of_two_2gi_containers_lands_on_the_4gi_node(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str
+):
+    small, large = shaped_workers(core_v1, kubectl)
+    kubectl("create", "-n", namespace, "-f", manifest("scheduling/pod-two-2gi-containers.yaml"))
+    pod = wait_running_and_ready(core_v1, namespace, "redis-and-collector")
+    kubectl("get", "pods", "-n", namespace, "-o", "wide")
+    assert pod.spec.node_name == large, f"placed on {pod.spec.node_name}, not {large}"
+    assert pod.spec.node_name != small
+
+
+@pytest.mark.claim("pod-scheduling-unit")
+def test_two_tied_2gi_pods_leave_the_second_unschedulable_on_the_3_5gi_node(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    small, _ = shaped_workers(core_v1, kubectl)
+    pods = Path(manifest("scheduling/separate-2gi-pods.yaml")).read_text()
+    redis, collector = yaml.safe_load_all(pods)
+    redis["spec"]["nodeSelector"] = {"kubernetes.io/hostname": small}
+    kubectl("create", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(redis))
+    assert wait_running_and_ready(core_v1, namespace, "redis").spec.node_name == small
+    kubectl("create", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(collector))
+
+    def unschedulable() -> tuple[bool, str]:
+        pod = core_v1.read_namespaced_pod("log-collector", namespace)
+        conditions = [c for c in pod.status.conditions or [] if c.type == "PodScheduled"]
+        if conditions and conditions[0].reason == "Unschedulable":
+            return True, conditions[0].message
+        return False, f"node={pod.spec.node_name} conditions={conditions}"
+
+    message = wait_until("the log collector to be found unschedulable", unschedulable, 60)
+    evidence.add("scheduler's verdict on log-collector", message)
+    kubectl("get", "pods", "-n", namespace, "-o", "wide")
+    assert "Insufficient memory" in message
+    assert core_v1.read_namespaced_pod("log-collector", namespace).spec.node_name is None
