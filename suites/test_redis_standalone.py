@@ -145,5 +145,5 @@ def test_the_pod_yaml_as_printed_is_rejected(
     proc = kubectl.run("create", "-f", manifest("redis/pod-as-printed.yaml"), "-n", namespace,
                        check=False)
     assert proc.returncode != 0
-    assert "yaml" in proc.stderr.lower() or "error" in proc.stderr.lower()
+    assert "error converting YAML to JSON" in proc.stderr
     assert core_v1.list_namespaced_pod(namespace).items == []

@@ -86,6 +86,7 @@ def test_the_statefulset_yaml_as_printed_is_rejected(
     proc = kubectl.run("create", "-n", namespace, "-f",
                        manifest("redis-sfs/statefulset-as-printed.yaml"), check=False)
     assert proc.returncode != 0
+    assert "error converting YAML to JSON" in proc.stderr
     assert apps_v1.list_namespaced_stateful_set(namespace).items == []
 
 
