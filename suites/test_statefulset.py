@@ -1,7 +1,6 @@
 """Section V, "deploy master-slave version": a Redis StatefulSet, its headless Service,
 and master-replica replication."""
 
-import re
 import time
 
 import pytest
@@ -11,7 +10,7 @@ from fixtures.deployments import wait_ready_pods
 from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.manifests import manifest
-from fixtures.nodes import node_exec
+from fixtures.nodes import frozen
 from fixtures.plugin import Cluster
 from fixtures.pods import record_pod
 from fixtures.redis import redis_cli, replication
@@ -211,20 +210,58 @@ def test_without_sentinel_the_replica_stays_a_replica_when_the_master_is_down(
     # Let the replica notice a silent master within seconds instead of the default 60.
     redis_cli(kubectl, namespace, "redis-sfs-1", "CONFIG", "SET", "repl-timeout", "5")
 
-    container = re.sub(r"^containerd://", "", master.status.container_statuses[0].container_id)
-    node = master.spec.node_name
-    pid = node_exec(node, "crictl", "inspect", "-o", "go-template", "--template",
-                    "{{.info.pid}}", container).strip()
-    node_exec(node, "kill", "-STOP", pid)  # the master is down: alive but silent
-    try:
-        def link_down() -> tuple[bool, dict[str, str]]:
-            info = replication(kubectl, namespace, "redis-sfs-1")
-            return info.get("master_link_status") == "down", info
+    def link_down() -> tuple[bool, dict[str, str]]:
+        info = replication(kubectl, namespace, "redis-sfs-1")
+        return info.get("master_link_status") == "down", info
 
+    with frozen(master):  # the master is down: alive but silent
         info = wait_until("the replica to see its master down", link_down, timeout=60)
         evidence.add("INFO replication on redis-sfs-1 with the master down", str(info))
         assert info["role"] == "slave", "the replica promoted itself"
         refused = redis_cli(kubectl, namespace, "redis-sfs-1", "SET", "k", "v")
         assert refused.startswith("READONLY")
-    finally:
-        node_exec(node, "kill", "-CONT", pid)
+
+
+def sentinels_ready(kubectl: Kubectl, namespace: str) -> tuple[bool, list[str]]:
+    """Every Sentinel knows the replica and the two other Sentinels."""
+    seen = []
+    for index in range(3):
+        pod = f"redis-sentinel-{index}"
+        replicas = kubectl("exec", "-n", namespace, pod, "--", "redis-cli", "-p", "26379",
+                           "SENTINEL", "replicas", "mymaster")
+        sentinels = kubectl("exec", "-n", namespace, pod, "--", "redis-cli", "-p", "26379",
+                            "SENTINEL", "sentinels", "mymaster")
+        seen.append(f"{pod}: replicas={replicas.count('runid')} "
+                    f"sentinels={sentinels.count('runid')}")
+        if replicas.count("runid") < 1 or sentinels.count("runid") < 2:
+            return False, seen
+    return True, seen
+
+
+@pytest.mark.claim("sentinel-failover")
+def test_with_sentinel_the_masters_loss_promotes_the_replica(
+    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str,
+    evidence: Evidence,
+):
+    if cluster.kind_name is None:
+        pytest.skip("needs a kind cluster: the master is frozen from inside its node")
+    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
+    master = ready_pods(core_v1, namespace)["redis-sfs-0"]
+    wait_link_up(kubectl, namespace)
+    kubectl("create", "-n", namespace, "-f", manifest("redis-sentinel/sentinel.yaml"))
+    wait_ready_pods(core_v1, namespace, "app=redis-sentinel", 3)
+    wait_until("the Sentinels to know the replica and each other",
+               lambda: sentinels_ready(kubectl, namespace), timeout=90)
+
+    def promoted() -> tuple[bool, dict[str, str]]:
+        info = replication(kubectl, namespace, "redis-sfs-1")
+        return info.get("role") == "master", info
+
+    with frozen(master):
+        started = time.monotonic()
+        info = wait_until("Sentinel to promote redis-sfs-1", promoted, timeout=120)
+        evidence.measure("replica promoted after the master went silent",
+                         time.monotonic() - started)
+        evidence.add("INFO replication on redis-sfs-1 after the failover", str(info))
+        kubectl("logs", "-n", namespace, "redis-sentinel-0")
+        assert redis_cli(kubectl, namespace, "redis-sfs-1", "SET", "after", "failover") == "OK"
