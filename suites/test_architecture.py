@@ -3,15 +3,20 @@
 import ssl
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from kubernetes import client
 
+from fixtures.cluster import ClusterOptions, api_client, bring_up_kind, wait_for_cluster_ready
+from fixtures.deployments import wait_ready_pods
 from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
+from fixtures.manifests import manifest
 from fixtures.nodes import control_plane_nodes, is_ready, node_exec
 from fixtures.plugin import Cluster
 from fixtures.pods import is_running_and_ready
+from fixtures.toolchain import find_binary
 
 CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"}
 
@@ -143,3 +148,40 @@ def test_kube_proxy_runs_in_iptables_mode_not_ipvs(
     assert "default/kubernetes:https cluster IP" in rules
     ipvs = node_exec(node, "sh", "-c", "cat /proc/net/ip_vs 2>/dev/null || echo absent")
     evidence.add(f"/proc/net/ip_vs on {node}", ipvs)
+
+
+@pytest.mark.claim("arch-kube-proxy-uses-ipvs")
+def test_services_work_in_ipvs_mode_where_the_kernel_has_ipvs(
+    cluster: Cluster, evidence: Evidence
+):
+    kind = require_kind(cluster)
+    probe = "test -e /proc/net/ip_vs || modprobe ip_vs 2>/dev/null && echo yes || echo no"
+    has_ipvs = node_exec(f"{kind}-worker", "sh", "-c", probe).strip() == "yes"
+    evidence.add("kernel IPVS on the nodes", "present" if has_ipvs else "absent")
+    if not has_ipvs:
+        pytest.skip("this machine's kernel has no IPVS (no /proc/net/ip_vs, no ip_vs module "
+                    "to load): kube-proxy cannot run in ipvs mode here")
+
+    # A one-node cluster of the same node image with kube-proxy in IPVS mode.
+    name = f"{kind}-ipvs"
+    opts = ClusterOptions(
+        name=name, kubernetes_version="", node_image=cluster.node_image, image_source="auto",
+        keep=False, kubeconfig=Path(cluster.kubeconfig).parent.parent / name / "kubeconfig",
+        kind_path=find_binary("kind"), kubectl_path=cluster.kubectl.binary,
+    )
+    ipvs, _ = bring_up_kind(opts, base="kind-ipvs.yaml")
+    try:
+        api = api_client(opts.kubeconfig)
+        wait_for_cluster_ready(api)
+        kubectl = Kubectl(opts.kubectl_path, opts.kubeconfig, evidence)
+        core = client.CoreV1Api(api)
+        mode = node_exec(f"{name}-control-plane", "curl", "-s", "http://127.0.0.1:10249/proxyMode")
+        assert mode.strip() == "ipvs"
+        kubectl("create", "-f", manifest("redis/deployment-with-service.yaml"))
+        wait_ready_pods(core, "default", "app=redis", 3)
+        kubectl("run", "client", "--image=redis", "--command", "--", "sleep", "3600")
+        wait_ready_pods(core, "default", "run=client", 1)
+        answer = kubectl("exec", "client", "--", "redis-cli", "-h", "redis-vip", "ping")
+        assert answer.strip() == "PONG"
+    finally:
+        ipvs.delete()
