@@ -197,16 +197,25 @@ def test_a_deleted_pod_returns_with_its_name_volume_and_data(
     evidence.measure("replication resumed after the master came back", time.monotonic() - started)
 
 
+def replicating_master(
+    cluster: Cluster, core: client.CoreV1Api, kubectl: Kubectl, namespace: str
+) -> client.V1Pod:
+    """The tutorial's StatefulSet and Service with the replica linked; its master pod,
+    which the failover tests freeze from inside its kind node."""
+    if cluster.kind_name is None:
+        pytest.skip("needs a kind cluster: the master is frozen from inside its node")
+    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
+    master = ready_pods(core, namespace)["redis-sfs-0"]
+    wait_link_up(kubectl, namespace)
+    return master
+
+
 @pytest.mark.claim("sfs-no-failover")
 def test_without_sentinel_the_replica_stays_a_replica_when_the_master_is_down(
     cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str,
     evidence: Evidence,
 ):
-    if cluster.kind_name is None:
-        pytest.skip("needs a kind cluster: the master is frozen from inside its node")
-    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
-    master = ready_pods(core_v1, namespace)["redis-sfs-0"]
-    wait_link_up(kubectl, namespace)
+    master = replicating_master(cluster, core_v1, kubectl, namespace)
     # Let the replica notice a silent master within seconds instead of the default 60.
     redis_cli(kubectl, namespace, "redis-sfs-1", "CONFIG", "SET", "repl-timeout", "5")
 
@@ -243,11 +252,7 @@ def test_with_sentinel_the_masters_loss_promotes_the_replica(
     cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str,
     evidence: Evidence,
 ):
-    if cluster.kind_name is None:
-        pytest.skip("needs a kind cluster: the master is frozen from inside its node")
-    create(kubectl, namespace, "service.yaml", "statefulset.yaml")
-    master = ready_pods(core_v1, namespace)["redis-sfs-0"]
-    wait_link_up(kubectl, namespace)
+    master = replicating_master(cluster, core_v1, kubectl, namespace)
     kubectl("create", "-n", namespace, "-f", manifest("redis-sentinel/sentinel.yaml"))
     wait_ready_pods(core_v1, namespace, "app=redis-sentinel", 3)
     wait_until("the Sentinels to know the replica and each other",
