@@ -1,0 +1,49 @@
+"""The kind config the fixture builds, and the node image it picks, per version and host."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixtures.cluster import (
+    kind_config,
+    kubernetes_version_of,
+    needs_cgroup_v1_settings,
+    official_version,
+)
+from fixtures.toolchain import pinned
+
+
+def kubelet_patches(config: str) -> list[dict]:
+    patches = yaml.safe_load(config).get("kubeadmConfigPatches", [])
+    return [p for p in map(yaml.safe_load, patches) if p["kind"] == "KubeletConfiguration"]
+
+
+@pytest.mark.parametrize(
+    ("version", "cgroup_v1", "needed"),
+    [("v1.34.4", True, False), ("v1.35.4", True, True), ("v1.36.3", True, True),
+     ("v1.36.3", False, False)],
+)
+def test_kubelet_1_35_and_newer_on_cgroup_v1_is_told_not_to_fail(
+    version: str, cgroup_v1: bool, needed: bool
+):
+    assert needs_cgroup_v1_settings(version, cgroup_v1) is needed
+
+
+def test_the_cgroup_v1_settings_reach_every_kubelet(tmp_path: Path):
+    config = kind_config(False, False, tmp_path, cgroup_v1_settings=True)
+    assert kubelet_patches(config) == [{"kind": "KubeletConfiguration", "failCgroupV1": False}]
+    assert kubelet_patches(kind_config(False, False, tmp_path)) == []
+
+
+def test_official_images_are_those_published_with_the_pinned_kind():
+    published = pinned("OFFICIAL_MATRIX_VERSIONS").split()
+    assert official_version(published[1]) == published[1]
+    minor = published[0].rsplit(".", 1)[0]
+    assert official_version(f"{minor}.99") == published[0]
+    assert official_version("v1.99.0") == "v1.99.0"  # unknown: the user's own choice
+
+
+def test_the_version_of_a_node_image_comes_from_its_tag():
+    assert kubernetes_version_of("kindest/node:v1.35.4@sha256:00", "v1.34.4") == "v1.35.4"
+    assert kubernetes_version_of("my/node:latest", "v1.34.4") == "v1.34.4"
