@@ -4,12 +4,14 @@
 # Docker Hub) builds everything from the package registries first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${OFFLINE:-}" ]; then
-  if curl -s -o /dev/null --max-time 10 https://registry-1.docker.io/v2/; then OFFLINE=0; else OFFLINE=1; fi
-fi
-export OFFLINE
+source ci/online.sh
 source ci/setup.sh
 source_flag=$([ "$OFFLINE" = 1 ] && echo offline || echo official)
 mkdir -p reports
-exec .venv/bin/pytest --image-source="$source_flag" --alluredir=reports/allure-results \
-  --junitxml=reports/junit.xml "$@"
+suite=0
+.venv/bin/pytest --image-source="$source_flag" --alluredir=reports/allure-results \
+  --clean-alluredir --junitxml=reports/junit.xml "$@" || suite=$?
+reports=0
+bash ci/report.sh || reports=$?
+[ "$suite" = 0 ] || { echo "conformance: the suite failed (exit $suite)" >&2; exit "$suite"; }
+[ "$reports" = 0 ] || { echo "conformance: the reports could not be made" >&2; exit 1; }

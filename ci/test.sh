@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
 # The project's own tests: lint, unit tests of the suite's code and of the operator (with
 # a check that its generated files are current), then the conformance suite against a
-# real 3-node kind cluster built by the offline toolchain.
+# real 3-node kind cluster built by the offline toolchain, its reports (ci/report.sh), and
+# a check of the HTML reports in headless Chromium as a reviewer sees them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OFFLINE=1
 source ci/setup.sh
+bash ci/install-browser.sh
 
 mkdir -p reports
 .venv/bin/ruff check .
+# The workflow for users, checked as GitHub would parse it (actionlint, from the Go proxy).
+go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -shellcheck= ci/workflows/*.yml
 (cd operator && go vet ./... && go test ./... && hack/verify-generated.sh)
 .venv/bin/pytest -q -p no:cacheprovider tests --junitxml=reports/project-tests.xml
-exec .venv/bin/pytest --image-source=offline --alluredir=reports/allure-results \
-  --junitxml=reports/junit.xml "$@"
+suite=0
+.venv/bin/pytest --image-source=offline --alluredir=reports/allure-results --clean-alluredir \
+  --junitxml=reports/junit.xml "$@" || suite=$?
+reports=0
+bash ci/report.sh || reports=$?
+if [ "$reports" = 0 ]; then
+  # REPORT_DIR: the real report; there, whatever the check lacks fails it, never skips it.
+  REPORT_DIR=reports/html .venv/bin/pytest -q -p no:cacheprovider -rs \
+    tests/test_report_browser.py || reports=$?
+fi
+[ "$suite" = 0 ] || { echo "test: the suite failed (exit $suite)" >&2; exit "$suite"; }
+[ "$reports" = 0 ] || { echo "test: the reports or their browser check failed" >&2; exit 1; }

@@ -69,6 +69,8 @@ work=$(mktemp -d)
 id="tutorial-suite-build-$$"
 trap 'docker rm -f -v "$id" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-KEY="node-$V-kind-$KIND_VERSION-$(cat "$IMAGES_DIR/node/default-cni.yaml" "$IMAGES_DIR/versions.env" | sha256sum | cut -c1-12)"
+# Keyed by everything the image is made of (not by which versions the matrix runs).
+KEY="node-$V-kind-$KIND_VERSION-$(cat "$IMAGES_DIR/node/default-cni.yaml" "$IMAGES_DIR/node-image.sh" \
+  <(grep -v '_MATRIX_VERSIONS=' "$IMAGES_DIR/versions.env") | sha256sum | cut -c1-12)"
 image_present "$NODE_IMAGE" || rm -f "$SUITE_CACHE/stamps/$KEY"
 cached "$KEY" build

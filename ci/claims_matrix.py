@@ -1,0 +1,253 @@
+"""Merges the claims-results.json of suite runs into a matrix: claims x Kubernetes versions.
+
+    python ci/claims_matrix.py -o reports/claims-matrix reports/runs/*/claims-results.json
+
+writes reports/claims-matrix.html (one self-contained page) and reports/claims-matrix.md.
+A cell is the claim's verdict (confirmed, outdated, incorrect) where its tests passed on
+that version, FAILED where one failed, `skipped: reason`, `not run`, or
+`untestable (reason)`. Of several runs of one version, the latest counts.
+"""
+
+import argparse
+import html
+import json
+import re
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+VERDICTS = ("confirmed", "outdated", "incorrect")
+STATES = {  # cell state -> (background, text colour, what it means)
+    "confirmed": ("#d1f2d9", "#0b4d1f", "tests passed: the tutorial is right"),
+    "outdated": ("#fde9b6", "#5c4300", "tests passed: the tutorial is outdated"),
+    "incorrect": ("#fbd3c4", "#6b1d00", "tests passed: the tutorial is wrong"),
+    "failed": ("#c62828", "#ffffff", "a test failed: the verdict is not shown"),
+    "skipped": ("#dde6f3", "#1f3a5f", "the tests were skipped"),
+    "not-run": ("#f1f1f1", "#555555", "no test of the claim ran"),
+    "untestable": ("#f1f1f1", "#555555", "the claim cannot be tested"),
+}
+
+
+class InputError(Exception):
+    """A results file that cannot be read: reported as one line."""
+
+
+@dataclass(frozen=True)
+class Run:
+    source: Path
+    version: str
+    timestamp: str
+    environment: dict[str, str]
+    sections: dict[str, str]
+    claims: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Cell:
+    state: str
+    text: str
+    detail: str  # the tests and their outcomes
+
+
+def load_run(path: Path) -> Run:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (the suite writes it into --reports-dir)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not readable JSON ({exc})") from None
+    claims = data.get("claims") if isinstance(data, dict) else None
+    if not isinstance(claims, list) or not all(
+        isinstance(c, dict) and {"id", "section", "text", "status"} <= c.keys() for c in claims
+    ):
+        raise InputError(f"{path}: not a claims-results.json (no list of claims with "
+                         "id, section, text and status)")
+    return Run(
+        source=path,
+        version=data.get("kubernetes") or f"unknown ({path.parent.name})",
+        timestamp=str(data.get("timestamp") or ""),
+        environment=dict(data.get("environment") or {}),
+        sections={str(k): str(v) for k, v in (data.get("sections") or {}).items()},
+        claims={c["id"]: c for c in claims},
+    )
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    match = re.match(r"v?(\d+)\.(\d+)\.(\d+)", version)
+    return tuple(int(p) for p in match.groups()) if match else (sys.maxsize,)
+
+
+def latest_per_version(runs: list[Run]) -> tuple[list[Run], list[str]]:
+    """One run per version, the latest; and a note for each version run more than once."""
+    by_version: dict[str, list[Run]] = {}
+    for run in runs:
+        by_version.setdefault(run.version, []).append(run)
+    chosen, notes = [], []
+    for version in sorted(by_version, key=lambda v: (version_key(v), v)):
+        group = sorted(by_version[version], key=lambda r: r.timestamp)
+        chosen.append(group[-1])
+        if len(group) > 1:
+            notes.append(f"{len(group)} runs of {version}: the latest ({group[-1].source}) counts")
+    return chosen, notes
+
+
+def cell(claim: dict[str, Any] | None) -> Cell:
+    if claim is None:
+        return Cell("not-run", "not run", "the claim is not in this run's results")
+    tests = "; ".join(f"{t.get('nodeid')}: {t.get('outcome')}" for t in claim.get("tests") or [])
+    status, reason = claim["status"], claim.get("reason") or "no reason given"
+    if status == "passed" and claim.get("verdict") in VERDICTS:
+        return Cell(claim["verdict"], claim["verdict"], tests)
+    if status == "failed":
+        return Cell("failed", "FAILED", tests)
+    if status == "skipped":
+        return Cell("skipped", f"skipped: {reason}", tests)
+    if status == "untestable":
+        return Cell("untestable", f"untestable ({reason})", "")
+    return Cell("not-run", "not run", tests)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    runs: list[Run]
+    sections: dict[str, str]
+    claims: list[dict[str, Any]]  # the latest run's view of each claim, catalogue order
+    cells: dict[tuple[str, str], Cell]  # (claim id, version) -> cell
+
+
+def build_matrix(runs: list[Run]) -> Matrix:
+    newest_first = sorted(runs, key=lambda r: r.timestamp, reverse=True)
+    sections: dict[str, str] = {}
+    claims: dict[str, dict[str, Any]] = {}
+    for run in newest_first:
+        for key, title in run.sections.items():
+            sections.setdefault(key, title)
+        for claim_id, claim in run.claims.items():
+            claims.setdefault(claim_id, claim)
+    for claim in claims.values():
+        sections.setdefault(claim["section"], "")
+    order = list(sections)
+    rows = sorted(claims.values(), key=lambda c: order.index(c["section"]))  # stable
+    cells = {(c["id"], r.version): cell(r.claims.get(c["id"])) for c in rows for r in runs}
+    return Matrix(runs, sections, rows, cells)
+
+
+def _today(claim: dict[str, Any]) -> str | None:
+    return claim.get("today") if claim.get("verdict") in ("outdated", "incorrect") else None
+
+
+def _run_summary(run: Run) -> str:
+    env = run.environment
+    parts = [env.get("node.image"), env.get("kind"), env.get("node.container.runtime")]
+    return " · ".join(p for p in parts if p) or str(run.source)
+
+
+def render_markdown(matrix: Matrix) -> str:
+    def md(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    versions = [r.version for r in matrix.runs]
+    lines = ["# Tutorial claims per Kubernetes version", ""]
+    lines += [f"- **{md(r.version)}**: {md(_run_summary(r))} ({md(r.timestamp)})"
+              for r in matrix.runs]
+    for section, title in matrix.sections.items():
+        rows = [c for c in matrix.claims if c["section"] == section]
+        if not rows:
+            continue
+        lines += ["", f"## {md(section)}. {md(title)}", ""]
+        lines += ["| claim | verdict | " + " | ".join(md(v) for v in versions) + " |",
+                  "| --- | --- |" + " --- |" * len(versions)]
+        for claim in rows:
+            text = f"`{md(claim['id'])}`: {md(claim['text'])}"
+            if _today(claim):
+                text += f"<br>*today:* {md(_today(claim))}"
+            values = [md(matrix.cells[(claim["id"], v)].text) for v in versions]
+            cells = [text, md(claim.get("verdict") or "—"), *values]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em; color: #1b1b1b; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #c8c8c8; padding: .35em .55em; vertical-align: top; text-align: left; }
+thead th { background: #37474f; color: #fff; position: sticky; top: 0; }
+tr.section th { background: #eceff1; font-size: 1.05em; }
+.id { font-family: ui-monospace, monospace; font-size: .92em; }
+.today { color: #5c4300; margin-top: .25em; }
+.runs td { border: none; padding: .15em .8em .15em 0; }
+.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .4em 1.4em; }
+.legend span { display: inline-block; padding: .1em .5em; border-radius: 3px; }
+""" + "".join(f"td.{s}, .legend .{s} {{ background: {bg}; color: {fg}; }}\n"
+              for s, (bg, fg, _) in STATES.items()) + "td.failed { font-weight: bold; }\n"
+
+
+def render_html(matrix: Matrix, generated: str) -> str:
+    e = html.escape
+    versions = [r.version for r in matrix.runs]
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           "<title>Tutorial claims per Kubernetes version</title>", f"<style>{CSS}</style>",
+           "</head><body>", "<h1>Tutorial claims per Kubernetes version</h1>",
+           f"<p>Generated {e(generated)} from {len(matrix.runs)} run(s).</p>",
+           '<table class="runs">']
+    out += [f"<tr><td><b>{e(r.version)}</b></td><td>{e(_run_summary(r))}</td>"
+            f"<td>{e(r.timestamp)}</td></tr>" for r in matrix.runs]
+    out += ['</table>', '<ul class="legend">']
+    out += [f'<li><span class="{s}">{e(s)}</span> {e(what)}</li>'
+            for s, (_, _, what) in STATES.items()]
+    out += ["</ul>", '<table class="matrix"><thead><tr id="matrix-head">'
+            "<th>claim</th><th>verdict</th>"]
+    out += [f"<th>{e(v)}</th>" for v in versions]
+    out.append("</tr></thead><tbody>")
+    for section, title in matrix.sections.items():
+        rows = [c for c in matrix.claims if c["section"] == section]
+        if not rows:
+            continue
+        out.append(f'<tr class="section"><th colspan="{2 + len(versions)}">'
+                   f"{e(section)}. {e(title)}</th></tr>")
+        for claim in rows:
+            today = _today(claim)
+            out.append(f'<tr id="{e(claim["id"])}"><td><div class="id">{e(claim["id"])}</div>'
+                       f'<div class="text">{e(claim["text"])}</div>'
+                       + (f'<div class="today"><b>today:</b> {e(today)}</div>' if today else "")
+                       + f"</td><td>{e(claim.get('verdict') or '—')}</td>")
+            for version in versions:
+                c = matrix.cells[(claim["id"], version)]
+                out.append(f'<td class="{c.state}" title="{e(c.detail)}">{e(c.text)}</td>')
+            out.append("</tr>")
+    out += ["</tbody></table>", "</body></html>"]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-o", "--output", default="reports/claims-matrix",
+                        help="output path without suffix: writes OUTPUT.html and OUTPUT.md")
+    parser.add_argument("results", nargs="+", type=Path, help="claims-results.json files")
+    args = parser.parse_args(argv)
+    try:
+        runs, notes = latest_per_version([load_run(p) for p in args.results])
+    except InputError as err:
+        print(f"claims_matrix: {err}", file=sys.stderr)
+        return 1
+    for note in notes:
+        print(f"claims_matrix: {note}", file=sys.stderr)
+    matrix = build_matrix(runs)
+    base = Path(re.sub(r"\.(html|md)$", "", args.output))
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        base.with_name(base.name + ".html").write_text(render_html(matrix, generated), "utf-8")
+        base.with_name(base.name + ".md").write_text(render_markdown(matrix), "utf-8")
+    except OSError as err:
+        print(f"claims_matrix: cannot write {base}.html/.md: {err}", file=sys.stderr)
+        return 1
+    print(f"claims matrix: {base}.html, {base}.md "
+          f"({len(matrix.claims)} claims x {len(runs)} version(s))")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

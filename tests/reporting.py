@@ -1,0 +1,80 @@
+"""For the report tests: ci/claims_matrix.py as a module, and a small suite run without a
+cluster (a few claim tests: passed, skipped, failed, with evidence) made with the suite's
+real plugins, for what reports are made of."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parent.parent
+
+SAMPLE_MODULE = '''
+import pytest
+
+
+@pytest.mark.claim("arch-node-runtime-docker", "pod-is-docker-process")
+def test_nodes_run_containerd(evidence):
+    evidence.add("$ kubectl get nodes -o wide", "NAME  CONTAINER-RUNTIME\\nw1  containerd://2.1.4")
+
+
+@pytest.mark.claim("arch-control-plane-components")
+def test_control_plane_pods(evidence):
+    evidence.add("$ kubectl get pods -n kube-system", "kube-apiserver-cp  1/1  Running")
+
+
+@pytest.mark.claim("arch-kube-proxy-uses-ipvs")
+def test_ipvs_mode():
+    pytest.skip("the kernel has no IPVS")
+
+
+@pytest.mark.claim("redis-kubectl-run")
+def test_redis_pod_running(evidence):
+    evidence.add("$ kubectl get pod redis", "redis  0/1  ImagePullBackOff")
+    raise AssertionError("pod/redis never became Running")
+'''
+
+# claim id -> the status the sample run gives it
+SAMPLE_STATUS = {
+    "arch-node-runtime-docker": "passed",
+    "pod-is-docker-process": "passed",
+    "arch-control-plane-components": "passed",
+    "arch-kube-proxy-uses-ipvs": "skipped",
+    "redis-kubectl-run": "failed",
+}
+SAMPLE_ATTACHMENTS = ["$ kubectl get nodes -o wide", "$ kubectl get pods -n kube-system"]
+ENVIRONMENT = {"kubernetes.server": "v1.34.4", "kind": "kind v0.30.0 go1.24.6 linux/amd64"}
+
+
+def run_sample_suite(reports: Path) -> subprocess.CompletedProcess[str]:
+    """Runs the sample claim tests from suites/ (where the claims plugin links tests to
+    claims) with --alluredir=REPORTS/allure-results and --reports-dir=REPORTS."""
+    module = REPO / "suites" / f"test_zz_report_sample_{os.getpid()}.py"
+    module.write_text(SAMPLE_MODULE)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(module),
+             f"--alluredir={reports / 'allure-results'}", f"--reports-dir={reports}"],
+            cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+        )
+    finally:
+        module.unlink()
+
+
+def write_environment(reports: Path) -> None:
+    """What fixtures/report.py writes when a cluster is up (the sample has none)."""
+    lines = "".join(f"{k}={v}\n" for k, v in ENVIRONMENT.items())
+    (reports / "allure-results" / "environment.properties").write_text(lines)
+
+
+def claims_matrix() -> ModuleType:
+    """ci/claims_matrix.py (a script, not a package module)."""
+    path = REPO / "ci" / "claims_matrix.py"
+    spec = importlib.util.spec_from_file_location("claims_matrix", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

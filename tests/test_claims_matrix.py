@@ -1,0 +1,126 @@
+"""ci/claims_matrix.py: claims-results.json of several runs -> one matrix, HTML and Markdown."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reporting import REPO, claims_matrix
+
+cm = claims_matrix()
+SCRIPT = REPO / "ci" / "claims_matrix.py"
+SECTIONS = {"I": "Architecture", "III": "Redis"}
+
+
+def claim(claim_id: str, status: str, section: str = "I", **extra: Any) -> dict[str, Any]:
+    return {"id": claim_id, "section": section, "text": f"text of {claim_id}", "testable": True,
+            "verdict": "confirmed", "today": None, "status": status, "reason": None,
+            "tests": [{"nodeid": f"suites/test_x.py::test_{claim_id}", "outcome": status}],
+            **extra}
+
+
+def write_run(path: Path, version: str | None, claims: list[dict[str, Any]],
+              timestamp: str = "2026-01-01T00:00:00+00:00") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "kubernetes": version, "timestamp": timestamp, "sections": SECTIONS, "claims": claims,
+        "environment": {"node.image": f"kindest/node:{version}"},
+    }))
+    return path
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+@pytest.mark.parametrize(
+    ("entry", "state", "text"),
+    [
+        (claim("a", "passed"), "confirmed", "confirmed"),
+        (claim("a", "passed", verdict="outdated", today="t"), "outdated", "outdated"),
+        (claim("a", "passed", verdict="incorrect", today="t"), "incorrect", "incorrect"),
+        (claim("a", "failed"), "failed", "FAILED"),
+        (claim("a", "skipped", reason="no IPVS"), "skipped", "skipped: no IPVS"),
+        (claim("a", "not run"), "not-run", "not run"),
+        (claim("a", "untestable", testable=False, verdict=None, reason="needs etcd outside"),
+         "untestable", "untestable (needs etcd outside)"),
+        (None, "not-run", "not run"),
+    ],
+)
+def test_cells(entry: dict[str, Any] | None, state: str, text: str):
+    cell = cm.cell(entry)
+    assert (cell.state, cell.text) == (state, text)
+
+
+def test_runs_are_merged_into_columns_by_version_and_rows_by_section(tmp_path: Path):
+    docker = {"verdict": "outdated", "today": "containerd runs them"}
+    old = write_run(tmp_path / "a" / "claims-results.json", "v1.35.4", [
+        claim("redis", "failed", section="III"), claim("docker", "passed", **docker),
+    ])
+    new = write_run(tmp_path / "b" / "claims-results.json", "v1.34.4", [
+        claim("redis", "passed", section="III"),
+        claim("docker", "skipped", reason="why", **docker),
+    ])
+    out = tmp_path / "out" / "claims-matrix"
+    proc = run_cli("-o", str(out), str(old), str(new))
+    assert proc.returncode == 0, proc.stderr
+    md = out.with_suffix(".md").read_text()
+    assert "| claim | verdict | v1.34.4 | v1.35.4 |" in md
+    assert md.index("## I. Architecture") < md.index("`docker`") < md.index("## III. Redis")
+    assert "| skipped: why | outdated |" in md
+    assert "*today:* containerd runs them" in md
+    assert "| `redis`: text of redis | confirmed | confirmed | FAILED |" in md
+    page = out.with_suffix(".html").read_text()
+    assert '<td class="failed"' in page and '<td class="outdated"' in page
+    assert "<script" not in page and "today:</b> containerd runs them" in page
+
+
+def test_the_latest_run_of_a_version_counts(tmp_path: Path):
+    first = write_run(tmp_path / "1.json", "v1.34.4", [claim("a", "failed")],
+                      "2026-01-01T00:00:00+00:00")
+    second = write_run(tmp_path / "2.json", "v1.34.4", [claim("a", "passed")],
+                       "2026-01-02T00:00:00+00:00")
+    proc = run_cli("-o", str(tmp_path / "m"), str(second), str(first))
+    assert proc.returncode == 0, proc.stderr
+    assert "2 runs of v1.34.4" in proc.stderr
+    assert "| confirmed | confirmed |" in (tmp_path / "m.md").read_text()
+
+
+def test_a_run_without_a_cluster_gets_a_column_of_its_own(tmp_path: Path):
+    run = write_run(tmp_path / "offline-run" / "claims-results.json", None, [claim("a", "failed")])
+    matrix = cm.build_matrix([cm.load_run(run)])
+    assert matrix.runs[0].version == "unknown (offline-run)"
+
+
+def test_text_is_escaped(tmp_path: Path):
+    run = write_run(tmp_path / "r.json", "v1.34.4",
+                    [claim("a", "passed", text="<script>x</script> | pipe")])
+    assert run_cli("-o", str(tmp_path / "m"), str(run)).returncode == 0
+    assert "&lt;script&gt;" in (tmp_path / "m.html").read_text()
+    assert "\\| pipe" in (tmp_path / "m.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("{not json", "not readable JSON"),
+        ('{"claims": [{"id": "a"}]}', "not a claims-results.json"),
+        ("[1, 2]", "not a claims-results.json"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(
+    tmp_path: Path, content: str | None, message: str
+):
+    path = tmp_path / "claims-results.json"
+    if content is not None:
+        path.write_text(content)
+    proc = run_cli("-o", str(tmp_path / "m"), str(path))
+    assert proc.returncode == 1
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "m.html").exists()

@@ -1,0 +1,130 @@
+"""What a suite run leaves for reviewers: claims-results.json (fixtures/claims.py) and the
+cluster's versions in Allure's environment.properties (fixtures/report.py)."""
+
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from fixtures import report
+from fixtures.claims import load_catalogue
+from fixtures.kubectl import Kubectl
+from fixtures.plugin import Cluster
+from tests.reporting import REPO, SAMPLE_ATTACHMENTS, SAMPLE_STATUS, run_sample_suite
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reports = tmp_path_factory.mktemp("reports")
+    proc = run_sample_suite(reports)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the sample has a failing test
+    assert "Traceback" not in proc.stderr
+    return reports
+
+
+def test_every_claim_of_the_catalogue_has_its_status(sample: Path):
+    results = json.loads((sample / "claims-results.json").read_text())
+    assert results["kubernetes"] is None  # no cluster in the sample run
+    assert results["timestamp"]
+    claims = {c["id"]: c for c in results["claims"]}
+    catalogue = load_catalogue().claims
+    assert list(claims) == list(catalogue)
+    for claim_id, status in SAMPLE_STATUS.items():
+        assert claims[claim_id]["status"] == status
+        assert claims[claim_id]["verdict"] == catalogue[claim_id].verdict
+        assert [t["outcome"] for t in claims[claim_id]["tests"]] == [status]
+        assert claims[claim_id]["tests"][0]["nodeid"].startswith("suites/test_zz_report_sample_")
+    assert claims["arch-kube-proxy-uses-ipvs"]["reason"] == "the kernel has no IPVS"
+    untestable = [c for c in catalogue.values() if not c.testable]
+    for claim in untestable:
+        assert (claims[claim.id]["status"], claims[claim.id]["reason"]) == (
+            "untestable", claim.reason)
+    others = set(catalogue) - set(SAMPLE_STATUS) - {c.id for c in untestable}
+    assert {claims[i]["status"] for i in others} == {"not run"}
+
+
+def test_allure_results_carry_claims_verdicts_and_evidence(sample: Path):
+    results = [json.loads(p.read_text()) for p in (sample / "allure-results").glob("*-result.json")]
+    by_name = {r["name"]: r for r in results}
+    docker = by_name["test_nodes_run_containerd"]
+    labels = {(label["name"], label["value"]) for label in docker["labels"]}
+    assert ("tag", "verdict:outdated") in labels
+    assert any(n == "feature" and v.startswith("arch-node-runtime-docker: ") for n, v in labels)
+    assert "Verdict: outdated" in docker["description"]
+    assert "Today: " in docker["description"]
+    attached = {a["name"] for r in results for a in r.get("attachments", [])}
+    assert set(SAMPLE_ATTACHMENTS) <= attached
+
+
+def test_no_results_file_without_suite_tests(tmp_path: Path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_waiting.py",
+         f"--reports-dir={tmp_path}"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout
+    assert not (tmp_path / "claims-results.json").exists()
+
+
+def test_properties_are_escaped():
+    text = report.properties_text({"a key": "C:\\path\nnext", "kind": "kind v0.30.0"})
+    assert text == "a\\ key=C:\\\\path\\nnext\nkind=kind v0.30.0\n"
+
+
+class FakeApi:
+    """The two calls fixtures/report.py makes of the apiserver."""
+
+    def __init__(self, _api: object = None) -> None:
+        pass
+
+    def get_code(self, **_: object) -> SimpleNamespace:
+        return SimpleNamespace(git_version="v1.34.4")
+
+    def list_node(self, **_: object) -> SimpleNamespace:
+        info = SimpleNamespace(container_runtime_version="containerd://2.1.4",
+                               os_image="Debian GNU/Linux 12 (bookworm)", kernel_version="6.1")
+        return SimpleNamespace(items=[SimpleNamespace(status=SimpleNamespace(node_info=info))] * 3)
+
+
+def fake_binary(path: Path, output: str) -> Path:
+    path.write_text(f"#!/bin/sh\ncat <<'EOF'\n{output}\nEOF\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_environment_properties_name_the_cluster_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(report.client, "VersionApi", FakeApi)
+    monkeypatch.setattr(report.client, "CoreV1Api", FakeApi)
+    kind = fake_binary(tmp_path / "kind", "kind v0.30.0 go1.24.6 linux/amd64")
+    kubectl = fake_binary(tmp_path / "kubectl", '{"clientVersion": {"gitVersion": "v1.34.4"}}')
+    options = {"kind_bin": str(kind), "allure_report_dir": str(tmp_path / "allure-results")}
+    config = SimpleNamespace(stash=pytest.Stash(), getoption=lambda name, default=None:
+                             options.get(name, default))
+    cluster = Cluster(tmp_path / "kubeconfig", Kubectl(kubectl, tmp_path / "kubeconfig"),
+                      object(), "tutorial-suite", "tutorial-suite/node:v1.34.4")
+    report.record_environment(config, cluster)  # type: ignore[arg-type]
+    written = (tmp_path / "allure-results" / "environment.properties").read_text()
+    assert written.splitlines() == [
+        "kubernetes.server=v1.34.4",
+        "kubectl.client=v1.34.4",
+        "kind=kind v0.30.0 go1.24.6 linux/amd64",
+        "node.container.runtime=containerd://2.1.4",
+        "node.image=tutorial-suite/node:v1.34.4",
+        "node.os=Debian GNU/Linux 12 (bookworm)",
+        "node.kernel=6.1",
+        "image.source=offline (built from the package registries)",
+    ]
+    assert config.stash[report.ENVIRONMENT]["kubernetes.server"] == "v1.34.4"
+
+
+def test_a_version_that_cannot_be_read_does_not_fail_the_run():
+    def broken() -> str:
+        raise ConnectionError("refused\nmore")
+
+    assert report._probe(broken) == "unknown (ConnectionError: refused)"

@@ -1,0 +1,184 @@
+"""The HTML reports as a reviewer sees them, rendered by Debian's headless Chromium.
+
+REPORT_DIR=reports/html (ci/test.sh, after ci/report.sh) checks the real report: its
+results are REPORT_DIR/../allure-results, the claims matrix REPORT_DIR/../claims-matrix.html,
+and the screenshots go next to them. Then nothing may be missing: no Chromium, no
+results, no claims or no cluster versions in them fail the tests, they never skip them.
+Without REPORT_DIR, a small report is made here with ci/report.sh from a sample run of
+claim tests with the suite's real plugins (tests/reporting.py).
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from tests.browser import Page, Seen, chromium, normal, render
+from tests.reporting import REPO, claims_matrix, run_sample_suite, write_environment
+
+REPORT_ENV = "REPORT_DIR"
+
+
+@dataclass(frozen=True)
+class Report:
+    html: Path  # index.html is here
+    results: Path  # its Allure results
+    reports: Path  # claims-results.json and claims-matrix.html; the screenshots go here
+    real: bool  # the real report (REPORT_DIR): whatever is missing fails
+
+
+def missing(report: Report | None, why: str) -> NoReturn:
+    if report is None or report.real:
+        pytest.fail(why, pytrace=False)
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    given = os.environ.get(REPORT_ENV)
+    if given:
+        html = Path(given).resolve()
+        if not (html / "index.html").is_file():
+            missing(None, f"{REPORT_ENV}={given} holds no index.html: run `bash ci/report.sh`")
+        if chromium() is None:
+            missing(None, "chromium is not installed: run `bash ci/install-browser.sh`")
+        return Report(html, html.parent / "allure-results", html.parent, real=True)
+    if chromium() is None:
+        pytest.skip(f"no {REPORT_ENV} and no chromium to check a sample report with "
+                    "(bash ci/install-browser.sh)")
+    base = tmp_path_factory.mktemp("report")
+    run = run_sample_suite(base)
+    assert (base / "claims-results.json").is_file(), run.stdout + run.stderr
+    write_environment(base)
+    made = subprocess.run(
+        ["bash", "ci/report.sh", str(base / "allure-results"), str(base / "html")],
+        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    return Report(base / "html", base / "allure-results", base, real=False)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the report must show of one test: on its page, its full name, the claims it
+    checks with their verdicts, and the names of its evidence attachments."""
+
+    page: str  # Allure's id of the test: the md5 of its result's uuid
+    expect: list[str]
+    claims: int
+    sections: list[str]
+
+
+def attachment_names(node: dict[str, Any]) -> list[str]:
+    names = [a["name"] for a in node.get("attachments") or []]
+    for step in node.get("steps") or []:
+        names += attachment_names(step)
+    return names
+
+
+def shown_tests(report: Report) -> list[Shown]:
+    listed = report.html / "test-results.json"
+    if not listed.is_file():
+        missing(report, f"{listed} is missing: not a report of ci/report.sh")
+    pages = set(json.loads(listed.read_text())["byId"])
+    shown = []
+    for path in sorted(report.results.glob("*-result.json")):
+        result = json.loads(path.read_text())
+        page = hashlib.md5(result["uuid"].encode()).hexdigest()
+        if page not in pages:
+            continue  # an earlier try of a test the report shows once
+        labels = result.get("labels") or []
+        claims = [label["value"] for label in labels if label["name"] == "feature"]
+        sections = [label["value"] for label in labels if label["name"] == "epic"]
+        verdicts = [label["value"] for label in labels if label["value"].startswith("verdict:")]
+        expect = [result["fullName"], *claims, *verdicts, *attachment_names(result)]
+        shown.append(Shown(page, expect, len(claims), sections))
+    if len(shown) != len(pages):
+        missing(report, f"the report shows {len(pages)} tests, {report.results} has results "
+                f"of {len(shown)} of them: report and results do not match")
+    return shown
+
+
+def environment(report: Report) -> dict[str, str]:
+    path = report.results / "environment.properties"
+    if not path.is_file():
+        missing(report, f"{path} is missing: the suite writes it once the cluster is up")
+    pairs = (line.partition("=") for line in path.read_text().splitlines() if "=" in line)
+    return {key.replace("\\", ""): value.replace("\\\\", "\\") for key, _, value in pairs}
+
+
+def overview(report: Report, shown: list[Shown]) -> list[str]:
+    """The overview shows the cluster's versions and, as the tree's groups, the sections."""
+    sections = sorted({section for s in shown for section in s.sections})
+    return [*(f"{k} {v}" for k, v in environment(report).items()), *sections]
+
+
+@pytest.fixture(scope="module")
+def report_pages(report: Report) -> tuple[list[Shown], dict[str, Seen]]:
+    shown = shown_tests(report)
+    pages = [Page(s.page, f"{report.html.name}/index.html#/{s.page}", s.expect) for s in shown]
+    pages.append(Page("overview", f"{report.html.name}/index.html", overview(report, shown)))
+    try:
+        seen = render(report.html.parent, pages, report.reports / "report-screenshot.png")
+    except RuntimeError as err:
+        missing(report, str(err))
+    return shown, seen
+
+
+def not_rendered(shown: Shown, seen: Seen) -> list[str]:
+    return [e for e in shown.expect if normal(e) not in seen.text]
+
+
+def test_each_test_page_shows_its_claims_verdicts_and_evidence(
+    report: Report, report_pages: tuple[list[Shown], dict[str, Seen]]
+):
+    shown, seen = report_pages
+    if not any(s.claims for s in shown):
+        missing(report, f"no test in {report.results} names a claim: not the suite's results")
+    problems = [
+        f"{s.expect[0]} (#/{s.page}): {not_rendered(s, seen[s.page])}"
+        for s in shown if not seen[s.page].complete
+    ]
+    assert not problems, "test pages without what their results hold:\n" + "\n".join(problems)
+
+
+def test_the_overview_shows_the_cluster_versions_and_the_sections(
+    report: Report, report_pages: tuple[list[Shown], dict[str, Seen]]
+):
+    shown, seen = report_pages
+    absent = [e for e in overview(report, shown) if normal(e) not in seen["overview"].text]
+    assert not absent, f"the overview does not show {absent}"
+    screenshot = report.reports / "report-screenshot.png"
+    assert screenshot.read_bytes().startswith(b"\x89PNG"), f"{screenshot} is not a PNG"
+
+
+def test_the_claims_matrix_shows_every_claim_and_its_cell(report: Report):
+    results_file = report.reports / "claims-results.json"
+    page = report.reports / "claims-matrix.html"
+    for path in (results_file, page):
+        if not path.is_file():
+            missing(report, f"{path} is missing: run the suite, then `bash ci/report.sh`")
+    matrix = claims_matrix()
+    run = matrix.load_run(results_file)
+    expected = {c["id"]: matrix.cell(c).text for c in run.claims.values()}
+    try:
+        seen = render(report.reports, [Page("matrix", page.name, list(expected))],
+                      report.reports / "claims-matrix-screenshot.png")["matrix"]
+    except RuntimeError as err:
+        missing(report, str(err))
+    head = seen.rows.get("matrix-head", [])
+    assert normal(run.version) in head, f"claims-matrix.html has no column {run.version}: {head}"
+    column = head.index(normal(run.version))
+    wrong = {}
+    for claim_id, text in expected.items():
+        row = seen.rows.get(claim_id) or ["", "", *[""] * len(head)]
+        verdict = normal(run.claims[claim_id].get("verdict") or "—")
+        if (normal(claim_id) not in row[0] or row[1] != verdict
+                or row[column] != normal(text)):
+            wrong[claim_id] = f"{row[1:2]} {row[column:column + 1]}, not {verdict}, {text}"
+    assert not wrong, f"claims-matrix.html does not show these claims as the run had them: {wrong}"
