@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from fixtures.cluster import (
+    failure_lines,
     kind_config,
     kubernetes_version_of,
     needs_cgroup_v1_settings,
@@ -47,3 +48,13 @@ def test_official_images_are_those_published_with_the_pinned_kind():
 def test_the_version_of_a_node_image_comes_from_its_tag():
     assert kubernetes_version_of("kindest/node:v1.35.4@sha256:00", "v1.34.4") == "v1.35.4"
     assert kubernetes_version_of("my/node:latest", "v1.34.4") == "v1.34.4"
+
+
+def test_a_failed_kind_create_reports_its_error_lines_not_the_stack_trace():
+    stderr = (
+        "Creating cluster ...\nERROR: failed to create cluster: kubeadm init failed\n"
+        'error: your configuration file uses an old API spec: "kubeadm.k8s.io/v1beta3"\n'
+        "k8s.io/kubernetes/cmd/kubeadm/app.Run\n\tkubeadm.go:48\nruntime.goexit\n"
+    )
+    assert failure_lines(stderr).splitlines() == stderr.splitlines()[1:3]
+    assert failure_lines("a\nb") == "a\nb"
