@@ -1,0 +1,453 @@
+"""The cluster operations faults are made of. Each is a context manager that breaks one
+thing, waits (bounded polling) until the break has taken effect, and in its `finally`
+puts the thing back and waits until it works again.
+
+What a killed run would leave behind is kept where faults/health.py finds and repairs it:
+original static-pod manifests under /etc/kubernetes/fault-backup on the control plane,
+iptables rules commented `tutorial-suite-fault`, objects labelled `tutorial-suite/fault`,
+configmaps annotated with their original data.
+"""
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import yaml
+from kubernetes import client
+
+from faults.context import FaultContext, FaultError
+from fixtures.nodes import node_exec
+from fixtures.pods import is_running_and_ready
+from fixtures.waiting import wait_until
+
+MANIFESTS = "/etc/kubernetes/manifests"
+BACKUPS = "/etc/kubernetes/fault-backup"
+COMMENT = "tutorial-suite-fault"
+FAULT_LABEL = "tutorial-suite/fault"
+ORIGINAL = "tutorial-suite/fault-original"  # annotation: an object's data before the fault
+LEASED = {"kube-controller-manager", "kube-scheduler"}
+
+
+def quiet(node: str, *cmd: str) -> str:
+    """A command inside a node, not logged (for polling)."""
+    return node_exec(node, *cmd)
+
+
+# -- static pods of the control plane ------------------------------------------------
+def mirror_pod(core: client.CoreV1Api, component: str) -> client.V1Pod | None:
+    pods = core.list_namespaced_pod(
+        "kube-system", label_selector=f"component={component},tier=control-plane").items
+    return pods[0] if pods else None
+
+
+def running_containers(node: str, component: str) -> list[str]:
+    out = quiet(node, "crictl", "ps", "--state", "running", "--name", f"^{component}$", "-q")
+    return out.split()
+
+
+def lease_holder(api: client.ApiClient, name: str) -> tuple[str | None, datetime | None]:
+    lease = client.CoordinationV1Api(api).read_namespaced_lease(name, "kube-system")
+    return lease.spec.holder_identity, lease.spec.renew_time
+
+
+def write_node_file(ctx: FaultContext, node: str, path: str, text: str) -> None:
+    """Writes a file atomically (a hidden temporary file, which kubelet ignores, renamed)."""
+    directory, _, name = path.rpartition("/")
+    tmp = f"{directory}/.{name}.fault-tmp"
+    ctx.node(node, "sh", "-c", 'cat > "$1" && mv "$1" "$2"', "sh", tmp, path, stdin=text)
+
+
+def backup_manifest(ctx: FaultContext, component: str) -> str:
+    node, backup = ctx.control_plane, f"{BACKUPS}/{component}.yaml"
+    if quiet(node, "sh", "-c", f"test -e {backup} && echo yes || echo no").strip() == "yes":
+        raise FaultError(f"{node}:{backup} exists: an earlier fault was not undone "
+                         "(run `python -m faults.health --repair`)")
+    ctx.node(node, "mkdir", "-p", BACKUPS)
+    ctx.node(node, "cp", f"{MANIFESTS}/{component}.yaml", backup)
+    return quiet(node, "cat", backup)
+
+
+def wait_component(
+    ctx: FaultContext, component: str, command: list[str], since: float,
+    old_holder: str | None, timeout: float = 240,
+) -> None:
+    """Until the static pod runs `command`, started after `since`, is Ready and, for the
+    components that elect a leader, leads (a new holder of its lease, renewed lately)."""
+    core = ctx.core
+
+    def probe() -> tuple[bool, str]:
+        pod = mirror_pod(core, component)
+        if pod is None:
+            return False, "no mirror pod yet"
+        if pod.spec.containers[0].command != command:
+            return False, "the mirror pod still shows the former command"
+        state = (pod.status.container_statuses or [None])[0]
+        started = state and state.state.running and state.state.running.started_at
+        if not started or started.timestamp() < since - 1:
+            return False, f"container not (re)started: {state and state.state}"
+        if not is_running_and_ready(pod):
+            return False, f"not ready: phase={pod.status.phase}"
+        if component in LEASED:
+            holder, renewed = lease_holder(ctx.api, component)
+            fresh = renewed and (datetime.now(UTC) - renewed).total_seconds() < 20
+            if holder == old_holder or not fresh:
+                return False, f"lease held by {holder}, renewed {renewed}"
+        return True, "running"
+
+    wait_until(f"{component} to run its manifest again and lead", probe, timeout, interval=2)
+    ctx.note(f"{component} runs and is ready")
+
+
+def restore_manifest(ctx: FaultContext, component: str, original: str) -> None:
+    node = ctx.control_plane
+    holder = lease_holder(ctx.api, component)[0] if component in LEASED else None
+    since = time.time()
+    write_node_file(ctx, node, f"{MANIFESTS}/{component}.yaml", original)
+    command = yaml.safe_load(original)["spec"]["containers"][0]["command"]
+    wait_component(ctx, component, command, since, holder)
+    ctx.node(node, "rm", "-f", f"{BACKUPS}/{component}.yaml")
+
+
+@contextmanager
+def static_pod_removed(ctx: FaultContext, component: str) -> Iterator[None]:
+    """Moves a control-plane component's manifest out of /etc/kubernetes/manifests:
+    kubelet stops the component and deletes its mirror pod."""
+    node = ctx.control_plane
+    original = backup_manifest(ctx, component)
+    try:
+        ctx.node(node, "rm", f"{MANIFESTS}/{component}.yaml")
+
+        def stopped() -> tuple[bool, str]:
+            running = running_containers(node, component)
+            mirror = mirror_pod(ctx.core, component)
+            return not running and mirror is None, f"containers={running} mirror={bool(mirror)}"
+
+        wait_until(f"{component} to stop", stopped, timeout=120, interval=1)
+        ctx.note(f"{component} stopped: its container and its mirror pod are gone")
+        yield
+    finally:
+        restore_manifest(ctx, component, original)
+
+
+@contextmanager
+def static_pod_edited(
+    ctx: FaultContext, component: str, edit: Callable[[dict], None], what: str,
+    before_write: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    """Edits a control-plane component's static-pod manifest; kubelet restarts it."""
+    node = ctx.control_plane
+    original = backup_manifest(ctx, component)
+    try:
+        manifest = yaml.safe_load(original)
+        edit(manifest)
+        if before_write:
+            before_write()
+        holder = lease_holder(ctx.api, component)[0] if component in LEASED else None
+        since = time.time()
+        write_node_file(ctx, node, f"{MANIFESTS}/{component}.yaml", yaml.safe_dump(manifest))
+        ctx.note(f"{component}'s manifest edited: {what}")
+        command = manifest["spec"]["containers"][0]["command"]
+        wait_component(ctx, component, command, since, holder)
+        yield
+    finally:
+        restore_manifest(ctx, component, original)
+
+
+def command_of(manifest: dict) -> list[str]:
+    return manifest["spec"]["containers"][0]["command"]
+
+
+def controllers_off(*controllers: str) -> Callable[[dict], None]:
+    """An edit of kube-controller-manager's manifest that disables controllers."""
+
+    def edit(manifest: dict) -> None:
+        command = command_of(manifest)
+        (index,) = [i for i, arg in enumerate(command) if arg.startswith("--controllers=")]
+        command[index] += "".join(f",-{name}" for name in controllers)
+
+    return edit
+
+
+def flags_added(*flags: str) -> Callable[[dict], None]:
+    def edit(manifest: dict) -> None:
+        command_of(manifest).extend(flags)
+
+    return edit
+
+
+@contextmanager
+def controller_manager(ctx: FaultContext, *flags: str, off: tuple[str, ...] = ()) -> Iterator[None]:
+    """kube-controller-manager restarted with controllers disabled or flags added."""
+    edits = [controllers_off(*off)] if off else []
+    edits += [flags_added(*flags)] if flags else []
+    what = ", ".join([f"--controllers=...,{','.join('-' + c for c in off)}"] if off else []
+                     + list(flags))
+
+    def edit(manifest: dict) -> None:
+        for one in edits:
+            one(manifest)
+
+    with static_pod_edited(ctx, "kube-controller-manager", edit, what):
+        yield
+
+
+# -- iptables, in a node or in a pod's network namespace ----------------------------
+@dataclass(frozen=True)
+class Rule:
+    node: str
+    table: str
+    chain: str
+    spec: tuple[str, ...]  # matches, then -j and the target's options
+    binary: str = "iptables"
+    netns_of: str | None = None  # a pid whose network namespace the rule goes into
+
+    def argv(self, op: str) -> list[str]:
+        prefix = ["nsenter", "-t", self.netns_of, "-n"] if self.netns_of else []
+        jump = self.spec.index("-j")
+        return [*prefix, self.binary, "-w", "5", "-t", self.table, op, self.chain,
+                *self.spec[:jump], "-m", "comment", "--comment", COMMENT, *self.spec[jump:]]
+
+
+@contextmanager
+def rules_applied(ctx: FaultContext, rules: list[Rule]) -> Iterator[None]:
+    applied: list[Rule] = []
+    try:
+        for rule in rules:
+            ctx.node(rule.node, *rule.argv("-I"))
+            applied.append(rule)
+        yield
+    finally:
+        for rule in reversed(applied):
+            # A pod's namespace may be gone with its pod: nothing left to remove then.
+            ctx.node(rule.node, *rule.argv("-D"), check=rule.netns_of is None)
+
+
+def container_pid(ctx: FaultContext, pod: client.V1Pod, container: str | None = None
+                  ) -> tuple[str, str]:
+    """The node of a pod and the host pid of one of its containers."""
+    statuses = pod.status.container_statuses or []
+    status = next((s for s in statuses if container in (None, s.name)), None)
+    if status is None or not status.container_id:
+        raise FaultError(f"pod {pod.metadata.name} has no running container {container or ''}")
+    cid = re.sub(r"^\w+://", "", status.container_id)
+    node = pod.spec.node_name
+    pid = quiet(node, "crictl", "inspect", "-o", "go-template", "--template", "{{.info.pid}}",
+                cid).strip()
+    return node, pid
+
+
+def addresses(node: str, host: str) -> tuple[list[str], list[str]]:
+    """IPv4 and IPv6 addresses of `host` as `node` resolves it."""
+    out = quiet(node, "getent", "ahosts", host)
+    found = {line.split()[0] for line in out.splitlines() if line.strip()}
+    return sorted(a for a in found if ":" not in a), sorted(a for a in found if ":" in a)
+
+
+# -- Deployments and DaemonSets of kube-system ---------------------------------------
+def wait_rollout(ctx: FaultContext, kind: str, namespace: str, name: str,
+                 timeout: float = 240) -> None:
+    apps = ctx.apps
+
+    def probe() -> tuple[bool, str]:
+        if kind == "deployment":
+            obj = apps.read_namespaced_deployment(name, namespace)
+            s, want = obj.status, obj.spec.replicas
+            done = ((s.observed_generation or 0) >= obj.metadata.generation
+                    and s.updated_replicas == want and s.replicas == want
+                    and s.ready_replicas == want and s.available_replicas == want)
+            return done, (f"updated={s.updated_replicas} total={s.replicas} "
+                          f"ready={s.ready_replicas} want={want}")
+        obj = apps.read_namespaced_daemon_set(name, namespace)
+        s = obj.status
+        done = ((s.observed_generation or 0) >= obj.metadata.generation
+                and s.desired_number_scheduled == s.updated_number_scheduled
+                == s.number_ready == (s.number_available or 0))
+        return done, (f"desired={s.desired_number_scheduled} "
+                      f"updated={s.updated_number_scheduled} ready={s.number_ready}")
+
+    wait_until(f"{kind} {namespace}/{name} to roll out", probe, timeout, interval=2)
+    ctx.note(f"{kind} {namespace}/{name} rolled out")
+
+
+def edit_config_map(ctx: FaultContext, namespace: str, name: str, key: str,
+                    edit: Callable[[str], str]) -> Callable[[], None]:
+    """Edits one key of a ConfigMap, its original data kept in an annotation; returns the
+    undo."""
+    cm = ctx.core.read_namespaced_config_map(name, namespace)
+    if ORIGINAL in (cm.metadata.annotations or {}):
+        raise FaultError(f"configmap {namespace}/{name} still carries {ORIGINAL}: an earlier "
+                         "fault was not undone (run `python -m faults.health --repair`)")
+    original = cm.data[key]
+    faulted = edit(original)
+    if faulted == original:
+        raise FaultError(f"the edit leaves configmap {namespace}/{name} unchanged")
+    ctx.core.patch_namespaced_config_map(name, namespace, {
+        "metadata": {"annotations": {ORIGINAL: json.dumps(cm.data)}},
+        "data": {key: faulted},
+    })
+    ctx.note(f"configmap {namespace}/{name} {key} now:\n{faulted}")
+
+    def undo() -> None:
+        ctx.core.patch_namespaced_config_map(name, namespace, {
+            "metadata": {"annotations": {ORIGINAL: None}}, "data": {key: original},
+        })
+        ctx.note(f"configmap {namespace}/{name} restored")
+
+    return undo
+
+
+def restart(ctx: FaultContext, kind: str, namespace: str, name: str, claim: str
+            ) -> Callable[[], None]:
+    """Restarts a Deployment's or DaemonSet's pods (a template annotation, as `kubectl
+    rollout restart` does); returns the undo, which puts the template back exactly as it
+    was (and so restarts them again)."""
+    read = (ctx.apps.read_namespaced_deployment if kind == "deployment"
+            else ctx.apps.read_namespaced_daemon_set)
+    original = read(name, namespace).spec.template.metadata.annotations
+    patch = {"spec": {"template": {"metadata": {"annotations": {FAULT_LABEL: claim}}}}}
+    ctx.kubectl("patch", kind, name, "-n", namespace, "-p", json.dumps(patch))
+
+    def undo() -> None:
+        op = ({"op": "remove", "path": "/spec/template/metadata/annotations"} if original is None
+              else {"op": "replace", "path": "/spec/template/metadata/annotations",
+                    "value": original})
+        ctx.kubectl("patch", kind, name, "-n", namespace, "--type=json", "-p", json.dumps([op]))
+        wait_rollout(ctx, kind, namespace, name)
+
+    return undo
+
+
+@contextmanager
+def reconfigured(
+    ctx: FaultContext, kind: str, namespace: str, name: str, config_map: str, key: str,
+    edit: Callable[[str], str], claim: str,
+) -> Iterator[None]:
+    """A workload's ConfigMap edited and its pods restarted to read it; afterwards the
+    ConfigMap restored first, then the pods restarted again from the original template."""
+    undo_config = edit_config_map(ctx, namespace, config_map, key, edit)
+    undo_restart = None
+    try:
+        undo_restart = restart(ctx, kind, namespace, name, claim)
+        wait_rollout(ctx, kind, namespace, name)
+        yield
+    finally:
+        undo_config()
+        if undo_restart:
+            undo_restart()
+
+
+@contextmanager
+def coredns_hosts(ctx: FaultContext, entries: dict[str, str], claim: str) -> Iterator[None]:
+    """CoreDNS answers `entries` (name -> address) from a hosts block placed before its
+    kubernetes plugin; its pods are restarted so that they read the new Corefile."""
+    block = "".join(f"       {address} {name}\n" for name, address in entries.items())
+    block = f"    hosts {{\n{block}       ttl 5\n       fallthrough\n    }}\n"
+    marker = "    kubernetes cluster.local"
+
+    def edit(corefile: str) -> str:
+        if marker not in corefile:
+            raise FaultError("the CoreDNS Corefile has no `kubernetes cluster.local` block")
+        return corefile.replace(marker, block + marker, 1)
+
+    with reconfigured(ctx, "deployment", "kube-system", "coredns", "coredns", "Corefile", edit,
+                      claim):
+        yield
+
+
+def proxy_mode(node: str) -> str:
+    return quiet(node, "curl", "-s", "http://127.0.0.1:10249/proxyMode").strip()
+
+
+@contextmanager
+def kube_proxy_mode(ctx: FaultContext, mode: str, claim: str) -> Iterator[None]:
+    """kube-proxy's configuration set to another mode, and its pods restarted in it."""
+
+    def edit(conf: str) -> str:
+        return re.sub(r"(?m)^mode: .*$", f"mode: {mode}", conf)
+
+    def serving(expected: str) -> Callable[[], tuple[bool, dict[str, str]]]:
+        def probe() -> tuple[bool, dict[str, str]]:
+            modes = {node: proxy_mode(node) for node in ctx.nodes}
+            return set(modes.values()) == {expected}, modes
+        return probe
+
+    with reconfigured(ctx, "daemonset", "kube-system", "kube-proxy", "kube-proxy",
+                      "config.conf", edit, claim):
+        wait_until(f"kube-proxy to serve in {mode} mode", serving(mode), 120)
+        ctx.note(f"kube-proxy serves in {mode} mode on every node")
+        yield
+    wait_until("kube-proxy to serve in iptables mode again", serving("iptables"), 120)
+
+
+# -- RBAC ------------------------------------------------------------------------------
+def allowed(api: client.ApiClient, service_account: tuple[str, str], verb: str, group: str,
+            resource: str, namespace: str = "default") -> bool:
+    namespace_of_sa, name = service_account
+    resource, _, subresource = resource.partition("/")
+    review = client.V1SubjectAccessReview(spec=client.V1SubjectAccessReviewSpec(
+        user=f"system:serviceaccount:{namespace_of_sa}:{name}",
+        groups=["system:serviceaccounts", f"system:serviceaccounts:{namespace_of_sa}",
+                "system:authenticated"],
+        resource_attributes=client.V1ResourceAttributes(
+            verb=verb, group=group, resource=resource, subresource=subresource or None,
+            namespace=namespace),
+    ))
+    return client.AuthorizationV1Api(api).create_subject_access_review(review).status.allowed
+
+
+@contextmanager
+def cluster_role_without(
+    ctx: FaultContext, role: str, service_account: tuple[str, str], group: str, resource: str,
+    verbs: tuple[str, ...],
+) -> Iterator[None]:
+    """A ClusterRole stripped of some verbs on one resource; the apiserver is asked (a
+    SubjectAccessReview) until it denies them, and after the restore until it allows."""
+    rbac = client.RbacAuthorizationV1Api(ctx.api)
+    original = ctx.api.sanitize_for_serialization(rbac.read_cluster_role(role).rules)
+    rules = []
+    for rule in original:
+        if group in rule.get("apiGroups", []) and resource in rule.get("resources", []):
+            others = [r for r in rule["resources"] if r != resource]
+            if others:
+                rules.append({**rule, "resources": others})
+            kept = [v for v in rule["verbs"] if v not in verbs]
+            if kept:
+                rules.append({**rule, "resources": [resource], "verbs": kept})
+        else:
+            rules.append(rule)
+    if rules == original:
+        raise FaultError(f"ClusterRole {role} grants none of {verbs} on {resource}")
+
+    def decided(expected: bool) -> Callable[[], tuple[bool, dict[str, bool]]]:
+        def probe() -> tuple[bool, dict[str, bool]]:
+            seen = {v: allowed(ctx.api, service_account, v, group, resource) for v in verbs}
+            return all(a == expected for a in seen.values()), seen
+        return probe
+
+    rbac.patch_cluster_role(role, {"rules": rules})
+    ctx.note(f"ClusterRole {role}: {', '.join(verbs)} on {group}/{resource} removed")
+    try:
+        wait_until(f"the apiserver to deny {verbs} on {resource}", decided(False), 60)
+        yield
+    finally:
+        rbac.patch_cluster_role(role, {"rules": original})
+        ctx.note(f"ClusterRole {role} restored")
+        wait_until(f"the apiserver to allow {verbs} on {resource} again", decided(True), 60)
+
+
+@contextmanager
+def labelled(ctx: FaultContext, kind: str, name: str, manifest: dict,
+             namespace: str | None = None) -> Iterator[None]:
+    """An object of the fault's own (labelled tutorial-suite/fault), deleted afterwards."""
+    manifest.setdefault("metadata", {}).setdefault("labels", {})[FAULT_LABEL] = "true"
+    manifest["metadata"]["name"] = name
+    where = ["-n", namespace] if namespace else []
+    ctx.kubectl("create", *where, "-f", "-", stdin=json.dumps(manifest))
+    try:
+        yield
+    finally:
+        ctx.kubectl("delete", kind, name, *where, "--ignore-not-found", "--wait=true")

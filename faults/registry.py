@@ -1,0 +1,44 @@
+"""How a fault is declared: a generator that breaks the cluster, yields while the test
+runs, and restores the cluster in its `finally`, registered under the claims it falsifies."""
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from faults.context import FaultContext
+
+Inject = Callable[["FaultContext"], AbstractContextManager[None]]
+
+
+@dataclass(frozen=True)
+class Fault:
+    claim: str
+    summary: str  # what is broken, in one line (the catalogue's `fault:` says the same)
+    inject: Inject
+    tests: tuple[str, ...] | None = None  # the claim's tests it targets; None: all of them
+    untargeted: str | None = None  # why the claim's other tests are left out
+
+
+FAULTS: dict[str, Fault] = {}
+
+# Testable claims without a fault, with the reason. Empty: every testable claim has one.
+EXEMPT: dict[str, str] = {}
+
+
+def fault(
+    *claims: str, summary: str, tests: tuple[str, ...] | None = None,
+    untargeted: str | None = None,
+) -> Callable[[Callable[["FaultContext"], Iterator[None]]], Inject]:
+    """Registers a generator function as the fault of each of `claims`."""
+
+    def register(generator: Callable[["FaultContext"], Iterator[None]]) -> Inject:
+        inject = contextmanager(generator)
+        for claim in claims:
+            if claim in FAULTS:
+                raise ValueError(f"claim {claim} has two faults")
+            FAULTS[claim] = Fault(claim, summary, inject, tests, untargeted)
+        return inject
+
+    return register
