@@ -32,11 +32,6 @@ ORIGINAL = "tutorial-suite/fault-original"  # annotation: an object's data befor
 LEASED = {"kube-controller-manager", "kube-scheduler"}
 
 
-def quiet(node: str, *cmd: str) -> str:
-    """A command inside a node, not logged (for polling)."""
-    return node_exec(node, *cmd)
-
-
 # -- static pods of the control plane ------------------------------------------------
 def mirror_pod(core: client.CoreV1Api, component: str) -> client.V1Pod | None:
     pods = core.list_namespaced_pod(
@@ -45,7 +40,7 @@ def mirror_pod(core: client.CoreV1Api, component: str) -> client.V1Pod | None:
 
 
 def running_containers(node: str, component: str) -> list[str]:
-    out = quiet(node, "crictl", "ps", "--state", "running", "--name", f"^{component}$", "-q")
+    out = node_exec(node, "crictl", "ps", "--state", "running", "--name", f"^{component}$", "-q")
     return out.split()
 
 
@@ -63,12 +58,12 @@ def write_node_file(ctx: FaultContext, node: str, path: str, text: str) -> None:
 
 def backup_manifest(ctx: FaultContext, component: str) -> str:
     node, backup = ctx.control_plane, f"{BACKUPS}/{component}.yaml"
-    if quiet(node, "sh", "-c", f"test -e {backup} && echo yes || echo no").strip() == "yes":
+    if node_exec(node, "sh", "-c", f"test -e {backup} && echo yes || echo no").strip() == "yes":
         raise FaultError(f"{node}:{backup} exists: an earlier fault was not undone "
                          "(run `python -m faults.health --repair`)")
     ctx.node(node, "mkdir", "-p", BACKUPS)
     ctx.node(node, "cp", f"{MANIFESTS}/{component}.yaml", backup)
-    return quiet(node, "cat", backup)
+    return node_exec(node, "cat", backup)
 
 
 def wait_component(
@@ -235,14 +230,14 @@ def container_pid(ctx: FaultContext, pod: client.V1Pod, container: str | None = 
         raise FaultError(f"pod {pod.metadata.name} has no running container {container or ''}")
     cid = re.sub(r"^\w+://", "", status.container_id)
     node = pod.spec.node_name
-    pid = quiet(node, "crictl", "inspect", "-o", "go-template", "--template", "{{.info.pid}}",
+    pid = node_exec(node, "crictl", "inspect", "-o", "go-template", "--template", "{{.info.pid}}",
                 cid).strip()
     return node, pid
 
 
 def addresses(node: str, host: str) -> tuple[list[str], list[str]]:
     """IPv4 and IPv6 addresses of `host` as `node` resolves it."""
-    out = quiet(node, "getent", "ahosts", host)
+    out = node_exec(node, "getent", "ahosts", host)
     found = {line.split()[0] for line in out.splitlines() if line.strip()}
     return sorted(a for a in found if ":" not in a), sorted(a for a in found if ":" in a)
 
@@ -359,7 +354,7 @@ def coredns_hosts(ctx: FaultContext, entries: dict[str, str], claim: str) -> Ite
 
 
 def proxy_mode(node: str) -> str:
-    return quiet(node, "curl", "-s", "http://127.0.0.1:10249/proxyMode").strip()
+    return node_exec(node, "curl", "-s", "http://127.0.0.1:10249/proxyMode").strip()
 
 
 @contextmanager

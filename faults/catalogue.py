@@ -20,12 +20,12 @@ import yaml
 from kubernetes import client
 
 from faults import actions as act
-from faults.actions import BACKUPS, Rule, quiet
+from faults.actions import BACKUPS, Rule
 from faults.context import FaultContext, FaultError, command
 from faults.health import DOCKER_ON_NODE, KIND_VERSION_BACKUP, SCHEDULER_CONFIG
 from faults.registry import EXEMPT, FAULTS, fault
 from fixtures.manifests import manifest
-from fixtures.nodes import is_ready
+from fixtures.nodes import is_ready, node_exec
 from fixtures.operator import DEPLOYMENT, IMAGE, NAMESPACE, load_image
 from fixtures.pods import is_running_and_ready
 from fixtures.toolchain import find_binary, pinned
@@ -92,7 +92,7 @@ def docker_on_worker(ctx: FaultContext) -> Iterator[None]:
     try:
         for source, target in copies:
             ctx.docker("cp", "-L", source, f"{node}:{target}")
-        ctx.note(f"on {node}: " + quiet(node, "sh", "-c", "command -v dockerd docker").strip())
+        ctx.note(f"on {node}: " + node_exec(node, "sh", "-c", "command -v dockerd docker").strip())
         yield
     finally:
         ctx.node(node, "rm", "-f", *(target for _, target in copies))
@@ -103,10 +103,10 @@ def docker_on_worker(ctx: FaultContext) -> Iterator[None]:
                "from the control-plane node, with etcd's client certificate")
 def etcd_client(ctx: FaultContext) -> Iterator[None]:
     node = ctx.control_plane
-    etcd = quiet(node, "crictl", "ps", "--state", "running", "--name", "^etcd$", "-q").split()
+    etcd = node_exec(node, "crictl", "ps", "--state", "running", "--name", "^etcd$", "-q").split()
     if not etcd:
         raise FaultError("no running etcd container")
-    etcd_pid = quiet(node, "crictl", "inspect", "-o", "go-template", "--template",
+    etcd_pid = node_exec(node, "crictl", "inspect", "-o", "go-template", "--template",
                      "{{.info.pid}}", etcd[0]).strip()
     etcdctl = f"/proc/{etcd_pid}/root/usr/local/bin/etcdctl"  # etcd's image's own etcdctl
     pki = "/etc/kubernetes/pki/etcd"
@@ -116,10 +116,10 @@ def etcd_client(ctx: FaultContext) -> Iterator[None]:
              f"nohup {etcdctl} --endpoints=https://127.0.0.1:2379 --cacert={pki}/ca.crt "
              f"--cert={pki}/healthcheck-client.crt --key={pki}/healthcheck-client.key "
              f"watch --prefix /tutorial-suite-fault >/dev/null 2>&1 & echo $! > {pidfile}")
-    pid = quiet(node, "cat", pidfile).strip()
+    pid = node_exec(node, "cat", pidfile).strip()
     try:
         def connected() -> tuple[bool, str]:
-            out = quiet(node, "ss", "-Htnp", "state", "established", "( dport = :2379 )")
+            out = node_exec(node, "ss", "-Htnp", "state", "established", "( dport = :2379 )")
             mine = [line.strip() for line in out.splitlines() if f'"etcdctl",pid={pid},' in line]
             return bool(mine), " ".join(mine)
         ctx.note("connected to etcd: " + wait_until("etcdctl to connect to etcd", connected, 30))
@@ -128,7 +128,7 @@ def etcd_client(ctx: FaultContext) -> Iterator[None]:
         ctx.node(node, "kill", pid, check=False)
 
         def gone() -> tuple[bool, str]:
-            alive = quiet(node, "sh", "-c", f"kill -0 {pid} 2>/dev/null && echo yes || echo no")
+            alive = node_exec(node, "sh", "-c", f"kill -0 {pid} 2>/dev/null && echo yes || echo no")
             return alive.strip() == "no", alive
         wait_until(f"etcdctl (pid {pid}) to end", gone, 30)
         ctx.node(node, "rm", "-f", pidfile)
@@ -201,7 +201,7 @@ def minor(version: str) -> int:
                "image's recorded version (/kind/version) changed instead")
 def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
     node = ctx.control_plane
-    version = quiet(node, "cat", "/kind/version").strip()
+    version = node_exec(node, "cat", "/kind/version").strip()
     image = other_apiserver_image(version)
     if image is None:
         ctx.note("no kube-apiserver image of another version on this host: changing the node "
