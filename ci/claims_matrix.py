@@ -99,7 +99,9 @@ def cell(claim: dict[str, Any] | None) -> Cell:
     tests = "; ".join(f"{t.get('nodeid')}: {t.get('outcome')}" for t in claim.get("tests") or [])
     status, reason = claim["status"], claim.get("reason") or "no reason given"
     if status == "passed" and claim.get("verdict") in VERDICTS:
-        return Cell(claim["verdict"], claim["verdict"], tests)
+        today = today_of(claim)
+        detail = f"today: {today}\n{tests}" if today else tests
+        return Cell(claim["verdict"], claim["verdict"], detail)
     if status == "failed":
         return Cell("failed", "FAILED", tests)
     if status == "skipped":
@@ -134,8 +136,31 @@ def build_matrix(runs: list[Run]) -> Matrix:
     return Matrix(runs, sections, rows, cells)
 
 
-def _today(claim: dict[str, Any]) -> str | None:
+def today_of(claim: dict[str, Any]) -> str | None:
     return claim.get("today") if claim.get("verdict") in ("outdated", "incorrect") else None
+
+
+def _quote(claim: dict[str, Any]) -> str:
+    return " […] ".join(claim.get("quote") or [])
+
+
+def verdicts(matrix: Matrix, claim_id: str) -> dict[str, list[str]]:
+    """verdict (or today, where only that differs) -> the versions that gave it."""
+    found: dict[str, list[str]] = {}
+    for run in matrix.runs:
+        claim = run.claims.get(claim_id)
+        if claim is not None and claim.get("verdict"):
+            key = claim["verdict"] + (f" (today: {today_of(claim)})" if today_of(claim) else "")
+            found.setdefault(key, []).append(run.version)
+    return found
+
+
+def verdict_text(matrix: Matrix, claim: dict[str, Any]) -> tuple[str, str | None]:
+    """The claim's verdict and today, or, where the versions differ, each version's."""
+    found = verdicts(matrix, claim["id"])
+    if len(found) <= 1:
+        return claim.get("verdict") or "—", today_of(claim)
+    return "differs by version", "; ".join(f"{', '.join(v)}: {k}" for k, v in found.items())
 
 
 def _run_summary(run: Run) -> str:
@@ -160,11 +185,15 @@ def render_markdown(matrix: Matrix) -> str:
         lines += ["| claim | verdict | " + " | ".join(md(v) for v in versions) + " |",
                   "| --- | --- |" + " --- |" * len(versions)]
         for claim in rows:
+            verdict, today = verdict_text(matrix, claim)
             text = f"`{md(claim['id'])}`: {md(claim['text'])}"
-            if _today(claim):
-                text += f"<br>*today:* {md(_today(claim))}"
+            if claim.get("quote"):
+                where = md(str(claim.get("lines")))
+                text += f"<br>*tutorial, lines {where}:* “{md(_quote(claim))}”"
+            if today:
+                text += f"<br>*today:* {md(today)}"
             values = [md(matrix.cells[(claim["id"], v)].text) for v in versions]
-            cells = [text, md(claim.get("verdict") or "—"), *values]
+            cells = [text, md(verdict), *values]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -177,6 +206,7 @@ thead th { background: #37474f; color: #fff; position: sticky; top: 0; }
 tr.section th { background: #eceff1; font-size: 1.05em; }
 .id { font-family: ui-monospace, monospace; font-size: .92em; }
 .today { color: #5c4300; margin-top: .25em; }
+.quote { color: #37474f; font-style: italic; margin-top: .25em; }
 .runs td { border: none; padding: .15em .8em .15em 0; }
 .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .4em 1.4em; }
 .legend span { display: inline-block; padding: .1em .5em; border-radius: 3px; }
@@ -208,11 +238,13 @@ def render_html(matrix: Matrix, generated: str) -> str:
         out.append(f'<tr class="section"><th colspan="{2 + len(versions)}">'
                    f"{e(section)}. {e(title)}</th></tr>")
         for claim in rows:
-            today = _today(claim)
+            verdict, today = verdict_text(matrix, claim)
             out.append(f'<tr id="{e(claim["id"])}"><td><div class="id">{e(claim["id"])}</div>'
                        f'<div class="text">{e(claim["text"])}</div>'
+                       + (f'<div class="quote">tutorial, lines {e(str(claim.get("lines")))}: '
+                          f"“{e(_quote(claim))}”</div>" if claim.get("quote") else "")
                        + (f'<div class="today"><b>today:</b> {e(today)}</div>' if today else "")
-                       + f"</td><td>{e(claim.get('verdict') or '—')}</td>")
+                       + f"</td><td>{e(verdict)}</td>")
             for version in versions:
                 c = matrix.cells[(claim["id"], version)]
                 out.append(f'<td class="{c.state}" title="{e(c.detail)}">{e(c.text)}</td>')

@@ -24,7 +24,8 @@ if ! "$BIN/kind" version 2>/dev/null | grep -q "kind $KIND_VERSION "; then
   url="https://kind.sigs.k8s.io/dl/$KIND_VERSION/kind-linux-$arch"
   fetch "$url" "$url.sha256sum" "$BIN/kind"
 fi
-kubectl_version=${1:-$(printf '%s\n' $OFFICIAL_MATRIX_VERSIONS | head -1)}
+newest_official=$(sed -n 's|^kindest/node:\(v[^@]*\)@.*|\1|p' <<<"$OFFICIAL_NODE_IMAGES" | head -1)
+kubectl_version=${1:-$newest_official}
 if [ ! -x "$BIN/kubectl-$kubectl_version" ]; then
   url="https://dl.k8s.io/release/$kubectl_version/bin/linux/$arch/kubectl"
   fetch "$url" "$url.sha256" "$BIN/kubectl-$kubectl_version"

@@ -3,11 +3,11 @@
 # after the other, and merges their claims into one matrix.
 #   bash ci/matrix.sh                  # the versions of ci/images/versions.env
 #   bash ci/matrix.sh v1.35.4 v1.36.3  # these versions
-#   bash ci/matrix.sh --list           # the versions, as JSON (for CI matrices)
+#   bash ci/matrix.sh --list [VERSION] # the versions (or VERSION alone), as JSON (for CI)
 #   bash ci/matrix.sh --merge          # only merge reports/runs/*/claims-results.json
 # Offline (OFFLINE=1, or Docker Hub unreachable) each version's node image is built here
 # first (OFFLINE_MATRIX_VERSIONS); with internet the kindest/node images published with
-# the pinned kind release are used (OFFICIAL_MATRIX_VERSIONS).
+# the pinned kind release are used (OFFICIAL_NODE_IMAGES, by digest).
 # Results: reports/runs/<version>/ (allure-results, html, junit.xml, claims-results.json,
 # kind-logs on failure), reports/claims-matrix.{html,md}, reports/matrix-times.md.
 set -euo pipefail
@@ -15,8 +15,13 @@ cd "$(dirname "$0")/.."
 source ci/online.sh
 # shellcheck source=images/versions.env
 source ci/images/versions.env
-if [ "$OFFLINE" = 1 ]; then default_versions=$OFFLINE_MATRIX_VERSIONS; else default_versions=$OFFICIAL_MATRIX_VERSIONS; fi
+if [ "$OFFLINE" = 1 ]; then
+  default_versions=$OFFLINE_MATRIX_VERSIONS
+else
+  default_versions=$(sed -n 's|^kindest/node:\(v[^@]*\)@.*|\1|p' <<<"$OFFICIAL_NODE_IMAGES")
+fi
 if [ "${1:-}" = --list ]; then
+  [ -z "${2:-}" ] || default_versions=$2
   printf '%s\n' $default_versions | jq -R . | jq -sc .
   exit 0
 fi

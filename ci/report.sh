@@ -4,7 +4,9 @@
 # - HTML_DIR/index.html: the Allure report (Allure 3, one self-contained file that opens
 #   from file://), with the cluster's versions (environment.properties);
 # - claims-matrix.html and .md next to RESULTS_DIR: the claims per Kubernetes version,
-#   from its claims-results.json and runs/*/claims-results.json.
+#   from its claims-results.json and runs/*/claims-results.json;
+# - annotated-tutorial.html next to RESULTS_DIR: the tutorial with each claimed passage
+#   marked with its verdict per version, and links to the evidence.
 # Allure 3 (npm `allure`, pinned) is installed on first use into $SUITE_CACHE/npm.
 set -euo pipefail
 results=$(realpath -m -- "${1:-$(dirname "$0")/../reports/allure-results}")
@@ -50,3 +52,4 @@ done
 [ ${#claims[@]} -gt 0 ] ||
   die "no claims-results.json in $reports (the suite writes it there at the end of a run)"
 python3 ci/claims_matrix.py -o "$reports/claims-matrix" "${claims[@]}"
+python3 ci/annotated_tutorial.py -o "$reports/annotated-tutorial.html" "${claims[@]}"

@@ -198,7 +198,10 @@ def minor(version: str) -> int:
        summary="the apiserver of another version than the node image's: kube-apiserver's "
                "static pod switched to another version's image (the host's other build, with "
                "--emulated-version of the cluster's); where the host has none, the node "
-               "image's recorded version (/kind/version) changed instead")
+               "image's recorded version (/kind/version) changed instead",
+       tests=("test_kubectl_version_reports_the_node_image_kubernetes_version",),
+       untargeted="test_kubectl_version_prints_plain_versions_not_version_info checks the "
+                  "format kubectl itself prints, which no cluster fault changes")
 def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
     node = ctx.control_plane
     version = node_exec(node, "cat", "/kind/version").strip()
@@ -440,7 +443,10 @@ def replicaset_controller_off_before_failure(ctx: FaultContext) -> Iterator[None
 @fault("pod-bound-to-its-node",
        summary="a controller recreating the bare pod elsewhere: while its node is down, the "
                "pod is force-deleted and recreated under its name on the other worker, as a "
-               "descheduler would")
+               "descheduler would",
+       tests=("test_a_deployment_pod_moves_off_a_failed_node_while_a_bare_pod_is_evicted",),
+       untargeted="test_a_pods_binding_to_its_node_cannot_change checks the apiserver's "
+                  "validation of spec.nodeName and of Bindings, which no cluster fault changes")
 def bare_pod_moved(ctx: FaultContext) -> Iterator[None]:
     def strike(_: tuple[str, ...]) -> None:
         node = pod(ctx, "redis").spec.node_name

@@ -165,7 +165,7 @@ def test_services_work_in_ipvs_mode_where_the_kernel_has_ipvs(
     # A one-node cluster of the same node image with kube-proxy in IPVS mode.
     name = f"{kind}-ipvs"
     opts = ClusterOptions(
-        name=name, kubernetes_version="", node_image=cluster.node_image, image_source="auto",
+        name=name, kubernetes_version=None, node_image=cluster.node_image, image_source="auto",
         keep=False, kubeconfig=Path(cluster.kubeconfig).parent.parent / name / "kubeconfig",
         kind_path=find_binary("kind"), kubectl_path=cluster.kubectl.binary,
     )

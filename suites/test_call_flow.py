@@ -50,6 +50,42 @@ def test_a_watch_sees_the_deployment_replicaset_and_pod_appear(
     assert seen["Pod"].startswith(seen["ReplicaSet"] + "-")
 
 
+@pytest.mark.claim("flow-list-watch")
+def test_list_gives_the_objects_now_and_watch_the_changes_after_it(
+    apps_v1: client.AppsV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence,
+):
+    """Not "list = current state, watch = expected state": a list returns the objects as
+    stored now, each with its desired state (spec) and observed state (status), and a
+    resourceVersion; a watch from there returns only what changed after it."""
+    kubectl("create", "deployment", "listed-first", "--image=redis", "-n", namespace)
+    listed = apps_v1.list_namespaced_deployment(namespace)
+    (first,) = listed.items
+    assert first.spec.replicas == 1 and first.status is not None
+    since = listed.metadata.resource_version
+    create_deployment(kubectl, namespace)
+    kubectl("scale", "deployment", NAME, "--replicas=2", "-n", namespace)
+    events = []
+    stream = watch.Watch().stream(apps_v1.list_namespaced_deployment, namespace,
+                                  resource_version=since, timeout_seconds=90)
+    for event in stream:
+        d = event["object"]
+        events.append((event["type"], d.metadata.name, d.spec.replicas,
+                       d.status.observed_generation, d.metadata.generation))
+        if (d.metadata.name == NAME and d.spec.replicas == 2
+                and d.status.observed_generation == d.metadata.generation):
+            break
+    else:
+        raise AssertionError(f"no event with {NAME}'s 2 replicas observed in 90 s: {events}")
+    evidence.add("watch events from the list's resourceVersion "
+                 "(type, name, spec.replicas, status.observedGeneration, generation)",
+                 "\n".join(map(str, events)))
+    assert ("ADDED", NAME) in [e[:2] for e in events], "the creation after the list"
+    # The listed object is not sent again: the watch is the changes after the list.
+    assert all(name != "listed-first" or kind != "ADDED" for kind, name, *_ in events)
+    # The same stream carries desired-state changes (spec) and observed ones (status).
+    assert {"MODIFIED"} <= {kind for kind, *_ in events}
+
+
 @pytest.mark.claim("flow-stored-in-etcd")
 def test_the_created_deployment_is_stored_in_etcd(
     core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
@@ -103,3 +139,7 @@ def test_controllers_scheduler_and_kubelet_act_in_order(
     # At one-second resolution the order may tie, but it must never go backwards.
     assert steps == sorted(steps)
     assert pod.spec.node_name
+    # What kubelet "pulls up" is a container of its CRI runtime, not a docker.
+    (status,) = pod.status.container_statuses
+    evidence.add(f"pod {pod.metadata.name} container", status.container_id)
+    assert status.container_id.startswith("containerd://")

@@ -1,12 +1,23 @@
 """Section II, "Build k8s clusters": the cluster answers `kubectl version` for its nodes'
-Kubernetes version."""
+Kubernetes version, in today's format rather than the tutorial's `version.Info{...}`."""
+
+import re
 
 import pytest
 from kubernetes import client
 
+from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.nodes import control_plane_nodes, node_exec
 from fixtures.plugin import Cluster
+from fixtures.tutorial import printed
+
+# What `kubectl version` prints since kubectl 1.28 (the --short form became the default).
+TODAY = re.compile(
+    r"Client Version: (?P<client>v1\.(?P<client_minor>\d+)\.\d+)\n"
+    r"Kustomize Version: v\d+\.\d+\.\d+\n"
+    r"Server Version: (?P<server>v1\.(?P<server_minor>\d+)\.\d+)\n?"
+)
 
 
 @pytest.mark.claim("cluster-kubectl-version")
@@ -20,3 +31,18 @@ def test_kubectl_version_reports_the_node_image_kubernetes_version(
     versions = kubectl.json("version")
     assert versions["serverVersion"]["gitVersion"] == image_version
     assert versions["clientVersion"]["gitVersion"].startswith("v1.")
+
+
+@pytest.mark.claim("cluster-kubectl-version")
+def test_kubectl_version_prints_plain_versions_not_version_info(
+    kubectl: Kubectl, evidence: Evidence
+):
+    output = kubectl("version")
+    evidence.add("the tutorial printed (lines 40-42)", printed(40, 42))
+    evidence.add("kubectl version prints today", output)
+    assert "version.Info{" not in output
+    match = TODAY.fullmatch(output.strip() + "\n")
+    assert match, f"not the plain Client/Kustomize/Server lines: {output!r}"
+    # kubectl is supported within one minor of the apiserver (version skew policy).
+    skew = int(match["client_minor"]) - int(match["server_minor"])
+    assert abs(skew) <= 1, f"kubectl {match['client']} against a {match['server']} apiserver"

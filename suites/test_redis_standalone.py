@@ -11,7 +11,7 @@ from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.manifests import manifest
 from fixtures.pods import record_pod, wait_running_and_ready
-from fixtures.waiting import wait_until
+from fixtures.waiting import holds_for, wait_until
 
 
 def run_redis(kubectl: Kubectl, namespace: str) -> str:
@@ -87,7 +87,13 @@ def test_a_deleted_bare_pod_is_gone(
     with pytest.raises(ApiException) as gone:
         core_v1.read_namespaced_pod("redis", namespace)
     assert gone.value.status == 404
-    assert core_v1.list_namespaced_pod(namespace).items == []
+
+    def no_pod() -> tuple[bool, list[str]]:
+        pods = [p.metadata.name for p in core_v1.list_namespaced_pod(namespace).items]
+        return not pods, pods
+
+    # Long past the moment a controller would have recreated it (well under a second).
+    holds_for(f"no pod in {namespace} after the delete", no_pod, duration=20)
 
 
 @pytest.mark.claim("deployment-replaces-deleted-pod", "deployment-uses-replicaset")

@@ -4,7 +4,7 @@ and master-replica replication."""
 import time
 
 import pytest
-from kubernetes import client
+from kubernetes import client, watch
 
 from fixtures.deployments import wait_ready_pods
 from fixtures.evidence import Evidence
@@ -12,9 +12,9 @@ from fixtures.kubectl import Kubectl
 from fixtures.manifests import manifest
 from fixtures.nodes import frozen
 from fixtures.plugin import Cluster
-from fixtures.pods import record_pod
+from fixtures.pods import is_running_and_ready, record_pod
 from fixtures.redis import redis_cli, replication
-from fixtures.waiting import wait_until
+from fixtures.waiting import Unrecoverable, holds_for, wait_until
 
 SELECTOR = "app=redis-sfs"
 
@@ -46,15 +46,30 @@ def ready_since(pod: client.V1Pod) -> float:
 def test_pods_are_created_in_order_with_ordinal_names(
     core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
 ):
+    since = core_v1.list_namespaced_pod(namespace).metadata.resource_version
     create(kubectl, namespace, "service.yaml", "statefulset.yaml")
+    # The pods' events in the apiserver's own order (resourceVersion), from before the
+    # StatefulSet: no timestamp ties at one-second resolution to hide a wrong order.
+    order: list[tuple[str, str, bool]] = []
+    for event in watch.Watch().stream(core_v1.list_namespaced_pod, namespace,
+                                      resource_version=since, timeout_seconds=180):
+        pod = event["object"]
+        order.append((event["type"], pod.metadata.name, is_running_and_ready(pod)))
+        if pod.metadata.name == "redis-sfs-1":
+            break
+    evidence.add("pod events in watch order (type, pod, Ready)", "\n".join(map(str, order)))
+    names = [name for _, name, _ in order]
+    assert "redis-sfs-1" in names, f"no event of redis-sfs-1 within 180 s: {order}"
+    before = order[:names.index("redis-sfs-1")]
+    # OrderedReady: redis-sfs-1 is created only once redis-sfs-0 is Ready.
+    assert ("MODIFIED", "redis-sfs-0", True) in before, (
+        f"redis-sfs-1 appeared before redis-sfs-0 was Ready: {order}")
     pods = ready_pods(core_v1, namespace)
     kubectl("get", "pods", "-n", namespace, "-o", "wide")
     assert sorted(pods) == ["redis-sfs-0", "redis-sfs-1"]
     first, second = pods["redis-sfs-0"], pods["redis-sfs-1"]
-    # OrderedReady: redis-sfs-1 is created only once redis-sfs-0 is Ready.
     gap = second.metadata.creation_timestamp.timestamp() - ready_since(first)
     evidence.measure("redis-sfs-1 created after redis-sfs-0 became Ready", gap)
-    assert second.metadata.creation_timestamp.timestamp() >= int(ready_since(first))
 
 
 @pytest.mark.claim("sfs-hostname-ordinal")
@@ -221,14 +236,33 @@ def test_without_sentinel_the_replica_stays_a_replica_when_the_master_is_down(
 
     def link_down() -> tuple[bool, dict[str, str]]:
         info = replication(kubectl, namespace, "redis-sfs-1")
+        if info.get("role") == "master":
+            raise Unrecoverable(f"redis-sfs-1 was promoted to master: {info}")
         return info.get("master_link_status") == "down", info
+
+    def still_a_replica() -> tuple[bool, dict[str, str]]:
+        info = replication(kubectl, namespace, "redis-sfs-1")
+        return info.get("role") == "slave", info
 
     with frozen(master):  # the master is down: alive but silent
         info = wait_until("the replica to see its master down", link_down, timeout=60)
         evidence.add("INFO replication on redis-sfs-1 with the master down", str(info))
-        assert info["role"] == "slave", "the replica promoted itself"
+        # Sentinel's default down-after is 30 s; nothing promotes it in twice that.
+        started = time.monotonic()
+        holds_for("redis-sfs-1 to stay a replica with its master down", still_a_replica,
+                  duration=60, interval=5)
+        evidence.measure("master down, replica polled, still a replica",
+                         time.monotonic() - started)
         refused = redis_cli(kubectl, namespace, "redis-sfs-1", "SET", "k", "v")
         assert refused.startswith("READONLY")
+    # Nothing replaced or restarted the master either: the same pod, the same container.
+    after = core_v1.read_namespaced_pod("redis-sfs-0", namespace)
+    evidence.add("redis-sfs-0 before and after (uid, restarts)", str([
+        (master.metadata.uid, master.status.container_statuses[0].restart_count),
+        (after.metadata.uid, after.status.container_statuses[0].restart_count)]))
+    assert after.metadata.uid == master.metadata.uid
+    assert (after.status.container_statuses[0].restart_count
+            == master.status.container_statuses[0].restart_count)
 
 
 def sentinels_ready(kubectl: Kubectl, namespace: str) -> tuple[bool, list[str]]:

@@ -71,8 +71,17 @@ def write_environment(reports: Path) -> None:
 
 def claims_matrix() -> ModuleType:
     """ci/claims_matrix.py (a script, not a package module)."""
-    path = REPO / "ci" / "claims_matrix.py"
-    spec = importlib.util.spec_from_file_location("claims_matrix", path)
+    return ci_script("claims_matrix")
+
+
+def annotated_tutorial() -> ModuleType:
+    """ci/annotated_tutorial.py (a script, not a package module)."""
+    return ci_script("annotated_tutorial")
+
+
+def ci_script(name: str) -> ModuleType:
+    path = REPO / "ci" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up

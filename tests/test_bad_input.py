@@ -60,8 +60,13 @@ def test_no_kind_binary():
     assert_clear_error(run_suite("--kind-bin=/nonexistent/kind"), "does not exist")
 
 
+# Stand-ins for kind and kubectl: these checks come before either runs, and so also hold
+# where the toolchain is not installed yet (the workflow's test step comes before it).
+TOOLS = ("--kind-bin=/bin/true", "--kind-kubectl-bin=/bin/true")
+
+
 def test_docker_engine_not_running():
-    proc = run_suite(env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    proc = run_suite(*TOOLS, env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
     assert_clear_error(proc, "the Docker engine is not running or not reachable")
 
 
@@ -76,5 +81,5 @@ def test_no_docker_cli(tmp_path: Path):
 
 @pytest.mark.parametrize("version", ["v1.30.99"])
 def test_offline_node_image_missing(version: str):
-    proc = run_suite(f"--k8s-version={version}", "--image-source=offline")
+    proc = run_suite(f"--k8s-version={version}", "--image-source=offline", *TOOLS)
     assert_clear_error(proc, f"node image tutorial-suite/node:{version} is missing")

@@ -7,7 +7,14 @@ import sys
 
 import pytest
 
-from fixtures.claims import CATALOGUE, Claim, catalogue_problems, load_catalogue
+from fixtures.claims import (
+    CATALOGUE,
+    TUTORIAL,
+    Claim,
+    catalogue_problems,
+    load_catalogue,
+    quote_problems,
+)
 
 SUITES = CATALOGUE.parent
 
@@ -83,3 +90,50 @@ def test_collection_fails_on_an_unknown_claim_id():
         module.unlink()
     assert proc.returncode != 0
     assert "unknown claim id(s) ['no-such-claim']" in proc.stdout + proc.stderr
+
+
+def test_a_since_verdict_applies_from_its_minor_on():
+    claim = load_catalogue().claims["arch-kube-proxy-uses-ipvs"]
+    assert "deprecated" not in claim.on("v1.34.4").today
+    assert "deprecated since v1.35" in claim.on("v1.35.4").today
+    assert "KubeProxyIPVS" not in claim.on("v1.36.3").today
+    assert "KubeProxyIPVS" in claim.on("v1.37.2").today
+    assert claim.on(None).today == claim.today
+
+
+def test_a_since_entry_must_name_a_minor_and_a_known_verdict():
+    base = dict(id="x", section="I", text="t", testable=True, verdict="confirmed", today=None,
+                fault="f", reason=None)
+    bad_minor = Claim(**base, since=(("next", {"verdict": "outdated"}),))
+    assert any("must be a minor" in p for p in catalogue_problems(bad_minor, {"I": "A"}))
+    bad_verdict = Claim(**base, since=(("1.37", {"verdict": "maybe"}),))
+    assert any("only a verdict" in p for p in catalogue_problems(bad_verdict, {"I": "A"}))
+
+
+def test_every_claim_quotes_the_tutorial_at_its_lines():
+    tutorial = TUTORIAL.read_text(encoding="utf-8")
+    problems = {
+        claim.id: found for claim in load_catalogue().claims.values()
+        if (found := quote_problems(claim, tutorial))
+    }
+    assert problems == {}
+
+
+def test_a_quote_that_is_not_the_tutorials_words_is_refused():
+    tutorial = "one\ntwo three\nfour\n"
+    base = dict(id="x", section="I", text="t", testable=False, verdict=None, today=None,
+                fault=None, reason="r")
+    assert quote_problems(Claim(**base, quote=("two three",), lines="2"), tutorial) == []
+    assert quote_problems(Claim(**base, quote=("four",), lines="1-2"), tutorial)
+    assert quote_problems(Claim(**base, quote=("two thre e",), lines="2"), tutorial)
+    assert quote_problems(Claim(**base), tutorial) == [
+        "no quote of the tutorial (`quote:` and `lines:`)"]
+
+
+def test_the_vendored_tutorial_is_the_published_text():
+    """suites/tutorial.txt is the tutorial as the project's shared copy has it (checked
+    where that copy is beside the checkout)."""
+    shared = sorted((CATALOGUE.parents[2] / "shared" / "tutorial").glob("*.txt"))
+    if not shared:
+        pytest.skip("no shared/tutorial beside the checkout to compare with")
+    assert TUTORIAL.read_bytes() == shared[0].read_bytes()

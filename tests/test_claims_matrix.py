@@ -124,3 +124,26 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "m.html").exists()
+
+
+def test_a_verdict_that_differs_between_versions_is_shown_per_version(tmp_path: Path):
+    older = claim("ipvs", "passed", verdict="incorrect", today="iptables is the default")
+    newer = claim("ipvs", "passed", verdict="incorrect", today="IPVS needs its feature gate")
+    runs = [cm.load_run(write_run(tmp_path / v / "claims-results.json", v, [c]))
+            for v, c in (("v1.36.3", older), ("v1.37.2", newer))]
+    matrix = cm.build_matrix(runs)
+    verdict, today = cm.verdict_text(matrix, matrix.claims[0])
+    assert verdict == "differs by version"
+    assert today == ("v1.36.3: incorrect (today: iptables is the default); "
+                     "v1.37.2: incorrect (today: IPVS needs its feature gate)")
+    assert "differs by version" in cm.render_markdown(matrix)
+    same = cm.build_matrix([runs[0], cm.load_run(write_run(
+        tmp_path / "b" / "claims-results.json", "v1.35.4", [older]))])
+    assert cm.verdict_text(same, same.claims[0]) == ("incorrect", "iptables is the default")
+
+
+def test_the_tutorials_words_are_shown_with_each_claim(tmp_path: Path):
+    quoted = claim("q", "passed", quote=["Only apiserver will connect ETCD."], lines="15")
+    matrix = cm.build_matrix([cm.load_run(write_run(tmp_path / "r.json", "v1.37.2", [quoted]))])
+    assert "*tutorial, lines 15:* “Only apiserver will connect ETCD.”" in cm.render_markdown(matrix)
+    assert "tutorial, lines 15: “Only apiserver will connect ETCD.”" in cm.render_html(matrix, "")

@@ -10,8 +10,11 @@ from fixtures.cluster import (
     kind_config,
     kubernetes_version_of,
     needs_cgroup_v1_settings,
-    official_version,
+    needs_ipvs_gate,
+    official_image,
+    official_images,
 )
+from fixtures.errors import SetupError
 from fixtures.toolchain import pinned
 
 
@@ -37,12 +40,33 @@ def test_the_cgroup_v1_settings_reach_every_kubelet(tmp_path: Path):
     assert kubelet_patches(kind_config(False, False, tmp_path)) == []
 
 
-def test_official_images_are_those_published_with_the_pinned_kind():
-    published = pinned("OFFICIAL_MATRIX_VERSIONS").split()
-    assert official_version(published[1]) == published[1]
-    minor = published[0].rsplit(".", 1)[0]
-    assert official_version(f"{minor}.99") == published[0]
-    assert official_version("v1.99.0") == "v1.99.0"  # unknown: the user's own choice
+def test_ipvs_mode_gets_its_feature_gate_from_1_37(tmp_path: Path):
+    assert [needs_ipvs_gate(v) for v in ("v1.35.4", "v1.36.3", "v1.37.2")] == [False, False, True]
+    ipvs = yaml.safe_load(kind_config(False, False, tmp_path, "kind-ipvs.yaml", ipvs_gate=True))
+    assert ipvs["featureGates"] == {"KubeProxyIPVS": True}
+    plain = yaml.safe_load(kind_config(False, False, tmp_path, "kind.yaml", ipvs_gate=True))
+    assert "featureGates" not in plain
+    older = yaml.safe_load(kind_config(False, False, tmp_path, "kind-ipvs.yaml"))
+    assert "featureGates" not in older
+
+
+def test_official_images_are_pinned_by_digest_newest_first():
+    images = official_images()
+    assert list(images) == ["v1.37.0", "v1.36.4", "v1.35.8"]
+    for version, image in images.items():
+        assert image.startswith(f"kindest/node:{version}@sha256:")
+        assert len(image.rsplit(":", 1)[1]) == 64
+    assert official_image("v1.36.4") == images["v1.36.4"]
+    assert official_image(None) == images["v1.37.0"]
+
+
+def test_an_unpublished_version_is_one_line_naming_the_published_ones():
+    with pytest.raises(SetupError) as refused:
+        official_image("v1.36.3")
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"kind {pinned('KIND_VERSION')}" in message
+    assert "v1.37.0, v1.36.4, v1.35.8" in message
 
 
 def test_the_version_of_a_node_image_comes_from_its_tag():

@@ -182,3 +182,26 @@ def test_the_claims_matrix_shows_every_claim_and_its_cell(report: Report):
                 or row[column] != normal(text)):
             wrong[claim_id] = f"{row[1:2]} {row[column:column + 1]}, not {verdict}, {text}"
     assert not wrong, f"claims-matrix.html does not show these claims as the run had them: {wrong}"
+
+
+def test_the_annotated_tutorial_marks_every_quoted_claim_with_its_state(report: Report):
+    results_file = report.reports / "claims-results.json"
+    page = report.reports / "annotated-tutorial.html"
+    for path in (results_file, page):
+        if not path.is_file():
+            missing(report, f"{path} is missing: run the suite, then `bash ci/report.sh`")
+    matrix = claims_matrix()
+    run = matrix.load_run(results_file)
+    expected = {f"{c['id']}@{run.version}": matrix.cell(c).text
+                for c in run.claims.values() if c.get("quote")}
+    if not expected:
+        missing(report, f"no claim in {results_file} quotes the tutorial")
+    try:
+        ids = [key.rsplit("@", 1)[0] for key in expected]
+        seen = render(report.reports, [Page("tutorial", page.name, ids)],
+                      report.reports / "annotated-tutorial-screenshot.png")["tutorial"]
+    except RuntimeError as err:
+        missing(report, str(err))
+    wrong = {key: seen.rows.get(key) for key, text in expected.items()
+             if seen.rows.get(key, ["", ""])[1:2] != [normal(text)]}
+    assert not wrong, f"annotated-tutorial.html does not show these claims' states: {wrong}"

@@ -1,6 +1,8 @@
+import time
+
 import pytest
 
-from fixtures.waiting import WaitTimeout, wait_until
+from fixtures.waiting import Unrecoverable, WaitTimeout, holds_for, wait_until
 
 
 def test_returns_the_observation_once_done():
@@ -21,3 +23,20 @@ def test_a_failing_probe_is_reported_as_the_last_observation():
 
     with pytest.raises(WaitTimeout, match="last seen: ConnectionError: refused"):
         wait_until("the apiserver", probe, timeout=0.2, interval=0.05)
+
+
+def test_an_unrecoverable_state_ends_the_wait_at_once():
+    def probe() -> tuple[bool, str]:
+        raise Unrecoverable("pod redis is on node w2, not on the downed w1")
+
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout, match="stopped waiting for the eviction: pod redis is on"):
+        wait_until("the eviction", probe, timeout=30, interval=0.05)
+    assert time.monotonic() - started < 5
+
+
+def test_holds_for_fails_at_the_first_poll_that_breaks_it():
+    seen = iter([(True, []), (True, []), (False, ["redis"])])
+    with pytest.raises(AssertionError, match=r"expected no pod for 30s; after 3 poll\(s\) saw"):
+        holds_for("no pod", lambda: next(seen), duration=30, interval=0.01)
+    assert holds_for("no pod", lambda: (True, []), duration=0.05, interval=0.01) == []

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds kind's base image: kind's files and package list, with containerd, runc, crictl
-# and CNI plugins built from the Go module proxy at the versions kind pins.
+# CNI plugins and containerd-fuse-overlayfs built from the Go module proxy at the versions
+# kind pins, on Debian trixie as kind's own base.
 STEP=kind-base
 source "$(dirname "$0")/lib.sh"
 
-KEY="kind-base-$KIND_VERSION-containerd-$CONTAINERD_VERSION-runc-$RUNC_VERSION-crictl-$CRICTL_VERSION-cni-$CNI_PLUGINS_VERSION"
+KEY="kind-base-$KIND_VERSION-containerd-$CONTAINERD_VERSION-runc-$RUNC_VERSION-crictl-$CRICTL_VERSION-cni-$CNI_PLUGINS_VERSION-fuse-$FUSE_OVERLAYFS_SNAPSHOTTER_VERSION-$KIND_BASE_DEBIAN_SUITE-$(sha256sum "$IMAGES_DIR/kind-base/Dockerfile" | cut -c1-12)"
 IMAGE="tutorial-suite/kind-base:$KIND_VERSION"
 
 build_binaries() {
@@ -21,6 +22,8 @@ build_binaries() {
     -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" ./cmd/crictl
   go_build_module "github.com/containernetworking/plugins@$CNI_PLUGINS_VERSION" "$bin/cni" \
     -ldflags "-s -w" ./plugins/ipam/host-local ./plugins/main/loopback ./plugins/main/ptp ./plugins/meta/portmap
+  go_build_module "github.com/containerd/fuse-overlayfs-snapshotter/v2@$FUSE_OVERLAYFS_SNAPSHOTTER_VERSION" "$bin" \
+    -ldflags "-s -w" ./cmd/containerd-fuse-overlayfs-grpc
 }
 
 build() {
@@ -29,7 +32,7 @@ build() {
   cp -r "$(go_module_dir "sigs.k8s.io/kind@$KIND_VERSION")/images/base/files" "$ctx/files"
   chmod -R u+w "$ctx/files"
   build_binaries "$ctx/bin"
-  docker_build "$IMAGE" kind-base "$ctx"
+  BASE_SUITE="$KIND_BASE_DEBIAN_SUITE" docker_build "$IMAGE" kind-base "$ctx"
   rm -rf "$ctx"
 }
 

@@ -24,13 +24,14 @@ cached() {
   log "built: $key in $((SECONDS - t0))s"
 }
 
-# docker_build TAG DOCKERFILE_DIR CONTEXT [ARGS...]: builds TAG FROM our Debian base; the
-# build's log goes to $SUITE_CACHE/logs, and its end to stderr when it fails.
+# docker_build TAG DOCKERFILE_DIR CONTEXT [ARGS...]: builds TAG FROM our Debian base (of
+# $BASE_SUITE, default $DEBIAN_SUITE); the build's log goes to $SUITE_CACHE/logs, and its
+# end to stderr when it fails.
 docker_build() {
   local tag="$1" dir="$2" ctx="$3"; shift 3
   local logfile="$SUITE_CACHE/logs/${tag//[\/:]/_}.log"
   mkdir -p "$SUITE_CACHE/logs"
-  if ! docker build --progress=plain --build-arg "BASE_IMAGE=tutorial-suite/debian:$DEBIAN_SUITE" \
+  if ! docker build --progress=plain --build-arg "BASE_IMAGE=tutorial-suite/debian:${BASE_SUITE:-$DEBIAN_SUITE}" \
       -t "$tag" -f "$IMAGES_DIR/$dir/Dockerfile" "$@" "$ctx" >"$logfile" 2>&1; then
     tail -40 "$logfile" >&2
     die "building $tag failed (log: $logfile)"

@@ -1,0 +1,132 @@
+"""Runs a job of the users' workflow (ci/workflows/conformance.yml) here as GitHub's
+hosted runner would: as a non-root user `runner` with password-less sudo and the docker
+group, in a fresh copy of the repository, with the workflow's environment, one `run:`
+step after the other. Steps that use an action (checkout, setup-python, cache, artifacts)
+are stood in for: the copy is the checkout, the machine's python3 is the setup-python.
+
+    python3 ci/runner_check.py [--job pull-request] [--record ci/RUNNER.md]
+
+Writes what each step did (exit code, time, its last lines) to the record. As root only:
+it creates the user. Without internet a step stops where it needs it; the record says
+where.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOW = REPO / "ci" / "workflows" / "conformance.yml"
+USER = "runner"
+STEP_TIMEOUT = 45 * 60
+
+
+def sh(*command: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        sys.exit(f"runner_check: `{' '.join(command)}` did not finish in {timeout:.0f} s")
+
+
+def make_runner_user() -> Path:
+    """The user `runner`, as on GitHub's images: password-less sudo, in the docker group."""
+    if shutil.which("sudo") is None:
+        sh("apt-get", "install", "-y", "-qq", "sudo")
+    if sh("id", USER).returncode != 0:
+        proc = sh("useradd", "--create-home", "--shell", "/bin/bash", USER)
+        if proc.returncode != 0:
+            sys.exit(f"runner_check: cannot create user {USER}: {proc.stderr.strip()}")
+    sh("groupadd", "-f", "docker")
+    sh("usermod", "-aG", "docker", USER)
+    Path(f"/etc/sudoers.d/{USER}").write_text(f"{USER} ALL=(ALL) NOPASSWD:ALL\n")
+    os.chmod(f"/etc/sudoers.d/{USER}", 0o440)
+    return Path(f"/home/{USER}")
+
+
+def checkout(home: Path) -> Path:
+    """A fresh clone of the committed tree plus the working tree's changes, owned by runner."""
+    work = home / "work" / "suite"
+    shutil.rmtree(work, ignore_errors=True)
+    work.parent.mkdir(parents=True, exist_ok=True)
+    sh("git", "clone", "-q", str(REPO), str(work))
+    diff = sh("git", "-C", str(REPO), "diff", "HEAD").stdout
+    if diff:
+        subprocess.run(["git", "-C", str(work), "apply", "-"], input=diff, text=True,
+                       check=True, timeout=60)
+    untracked = sh("git", "-C", str(REPO), "ls-files", "--others", "--exclude-standard").stdout
+    for name in untracked.split():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, work / name)
+    sh("chown", "-R", f"{USER}:{USER}", str(home))
+    return work
+
+
+def run_step(work: Path, env: dict[str, str], script: str) -> tuple[int, float, str]:
+    exports = "".join(f"export {k}={v!r}\n" for k, v in env.items())
+    command = ["sudo", "-u", USER, "-H", "bash", "-eo", "pipefail", "-c",
+               f"cd {work}\n{exports}{script}"]
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=STEP_TIMEOUT, check=False)
+        code, output = proc.returncode, proc.stdout
+    except subprocess.TimeoutExpired as exc:
+        code, output = 124, f"the step did not finish in {STEP_TIMEOUT} s\n{exc.stdout or ''}"
+    return code, time.monotonic() - t0, output
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--job", default="pull-request")
+    parser.add_argument("--record", type=Path, default=REPO / "reports" / "runner-check.md")
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        print("runner_check: run it as root (it creates the user `runner`)", file=sys.stderr)
+        return 2
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    job = workflow["jobs"].get(args.job)
+    if job is None:
+        print(f"runner_check: no job {args.job!r} in {WORKFLOW.name}; jobs: "
+              f"{', '.join(workflow['jobs'])}", file=sys.stderr)
+        return 2
+    home = make_runner_user()
+    work = checkout(home)
+    env = {k: str(v).replace("${{ github.workspace }}", str(work))
+           for k, v in workflow.get("env", {}).items()}
+    env["GITHUB_STEP_SUMMARY"] = str(home / "step-summary.md")
+    rows, failed = [], False
+    for step in job["steps"]:
+        name = step.get("name") or step.get("uses", "").split("@")[0]
+        if "uses" in step:
+            rows.append((name, "stood in for", "", "an action: " + step["uses"].split("#")[0]))
+            continue
+        if failed and "always()" not in str(step.get("if", "")):
+            rows.append((name, "not run", "", "an earlier step failed"))
+            continue
+        code, seconds, output = run_step(work, env, step["run"])
+        failed = failed or code != 0
+        tail = "\n".join(output.strip().splitlines()[-6:])
+        rows.append((name, f"exit {code}", f"{seconds:.0f} s", tail))
+        print(f"[runner_check] {name}: exit {code} in {seconds:.0f} s", file=sys.stderr)
+    lines = [f"# Job `{args.job}` as the non-root user `{USER}` (sudo, docker group)", "",
+             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
+             "`python3 ci/runner_check.py`.", ""]
+    for name, state, seconds, tail in rows:
+        lines += [f"## {name}: {state}" + (f", {seconds}" if seconds else ""), ""]
+        if tail:
+            lines += ["```", tail, "```", ""]
+    args.record.parent.mkdir(parents=True, exist_ok=True)
+    args.record.write_text("\n".join(lines))
+    print(f"runner_check: {args.record}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
