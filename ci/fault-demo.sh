@@ -16,13 +16,17 @@ export OFFLINE=1
 source ci/setup.sh
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
+# shellcheck source=images/versions.env
+source ci/images/versions.env
 CLUSTER=faults
 KUBECONFIG_FILE=".pytest-kind/$CLUSTER/kubeconfig"
 OUT=reports/faults
 CLAIM_TIMEOUT="${CLAIM_TIMEOUT:-1800}"
 # (test_zz_* are modules the project's unit tests write into suites/ for a moment)
 PYTEST=(.venv/bin/pytest -p faults.plugin -p no:cacheprovider -q "--ignore-glob=*/test_zz_*"
-        "--cluster-name=$CLUSTER" --keep-cluster --image-source=offline)
+        "--cluster-name=$CLUSTER" --keep-cluster --image-source=offline
+        # The default version's own kubectl: a matrix run beside it swaps `kubectl`.
+        "--kind-kubectl-bin=$SUITE_CACHE/bin/kubectl-$KUBERNETES_VERSION")
 COMMAND="${PYTEST[*]} --inject-fault=CLAIM_ID"
 
 cleanup() {
