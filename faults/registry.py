@@ -4,7 +4,10 @@ runs, and restores the cluster in its `finally`, registered under the claims it 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
+
+from fixtures.claims import Catalogue, load_catalogue
 
 if TYPE_CHECKING:
     from faults.context import FaultContext
@@ -15,10 +18,20 @@ Inject = Callable[["FaultContext"], AbstractContextManager[None]]
 @dataclass(frozen=True)
 class Fault:
     claim: str
-    summary: str  # what is broken, in one line (the catalogue's `fault:` says the same)
     inject: Inject
     tests: tuple[str, ...] | None = None  # the claim's tests it targets; None: all of them
     untargeted: str | None = None  # why the claim's other tests are left out
+
+    @property
+    def summary(self) -> str:
+        """What is broken, in one line: the claim's `fault:` in suites/claims.yaml, where
+        the description is kept (once)."""
+        return catalogue().claims[self.claim].fault or "(not described in claims.yaml)"
+
+
+@cache
+def catalogue() -> Catalogue:
+    return load_catalogue()
 
 
 FAULTS: dict[str, Fault] = {}
@@ -28,7 +41,7 @@ EXEMPT: dict[str, str] = {}
 
 
 def fault(
-    *claims: str, summary: str, tests: tuple[str, ...] | None = None,
+    *claims: str, tests: tuple[str, ...] | None = None,
     untargeted: str | None = None,
 ) -> Callable[[Callable[["FaultContext"], Iterator[None]]], Inject]:
     """Registers a generator function as the fault of each of `claims`."""
@@ -38,7 +51,7 @@ def fault(
         for claim in claims:
             if claim in FAULTS:
                 raise ValueError(f"claim {claim} has two faults")
-            FAULTS[claim] = Fault(claim, summary, inject, tests, untargeted)
+            FAULTS[claim] = Fault(claim, inject, tests, untargeted)
         return inject
 
     return register

@@ -37,11 +37,12 @@ def test_faults_and_exemptions_are_for_testable_claims_of_the_catalogue():
         assert claims[claim].testable, f"{claim} is untestable: it has no test to fail"
 
 
-def test_the_catalogue_describes_each_fault_as_implemented():
+def test_each_fault_is_described_once_in_the_catalogue():
+    """A fault's words are its claim's `fault:`; the fault modules repeat none of them."""
     claims = load_catalogue().claims
-    differ = {c: (claims[c].fault, f.summary) for c, f in FAULTS.items()
-              if claims[c].fault != f.summary}
-    assert not differ, f"suites/claims.yaml `fault:` differs from faults/catalogue.py: {differ}"
+    assert all(f.summary == claims[c].fault for c, f in FAULTS.items())
+    for module in sorted((REPO / "faults").glob("*.py")):
+        assert "summary=" not in module.read_text(), f"{module.name} describes a fault again"
 
 
 def test_a_fault_that_targets_some_tests_names_tests_of_its_claim_and_says_why():
@@ -130,3 +131,15 @@ def test_the_results_table_says_which_claims_were_not_detected(tmp_path: Path):
     assert "**yes**" in row and "AssertionError: boom" in row
     missing = next(line for line in text.splitlines() if line.startswith(f"| `{claims[2]}`"))
     assert "**NO**" in missing and "no result" in missing
+
+
+def test_each_fault_lives_beside_the_suite_whose_tests_it_breaks():
+    """faults/X.py holds the faults of suites/test_X.py, and only those."""
+    declared = declared_claims()
+    misplaced = {}
+    for claim, fault in FAULTS.items():
+        suites = {test.split("::")[0] for test in declared[claim]}
+        expected = {f"faults.{s.removeprefix('test_').removesuffix('.py')}" for s in suites}
+        if fault.inject.__module__ not in expected:
+            misplaced[claim] = (fault.inject.__module__, sorted(expected))
+    assert not misplaced, f"faults not beside their suites: {misplaced}"

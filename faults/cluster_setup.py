@@ -1,0 +1,85 @@
+"""The faults of suites/test_cluster_setup.py (section II): for each of its claims,
+what makes the claim false on the real cluster (faults.registry.fault)."""
+
+import subprocess
+from collections.abc import Iterator
+
+from kubernetes import client
+
+from faults import actions as act
+from faults.actions import BACKUPS
+from faults.context import FaultContext, FaultError
+from faults.health import KIND_VERSION_BACKUP
+from faults.registry import fault
+from fixtures.nodes import node_exec
+from fixtures.toolchain import find_binary
+from fixtures.waiting import wait_until
+
+
+def other_apiserver_image(version: str) -> str | None:
+    """A kube-apiserver image of another version on the host (the offline toolchain builds
+    one per Kubernetes version), preferring the next minor."""
+    out = subprocess.run(["docker", "images", "registry.k8s.io/kube-apiserver", "--format",
+                          "{{.Tag}}"], capture_output=True, text=True, check=False,
+                         timeout=60).stdout
+    tags = sorted({t for t in out.split() if t.startswith("v1.") and t != version},
+                  key=lambda t: (abs(minor(t) - minor(version)), minor(t) < minor(version)))
+    return f"registry.k8s.io/kube-apiserver:{tags[0]}" if tags else None
+
+
+def minor(version: str) -> int:
+    return int(version.lstrip("v").split(".")[1])
+
+
+@fault("cluster-kubectl-version",
+       tests=("test_kubectl_version_reports_the_node_image_kubernetes_version",),
+       untargeted="test_kubectl_version_prints_plain_versions_not_version_info checks the "
+                  "format kubectl itself prints, which no cluster fault changes")
+def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
+    node = ctx.control_plane
+    version = node_exec(node, "cat", "/kind/version").strip()
+    image = other_apiserver_image(version)
+    if image is None:
+        ctx.note("no kube-apiserver image of another version on this host: changing the node "
+                 "image's recorded version instead")
+        ctx.node(node, "mkdir", "-p", BACKUPS)
+        ctx.node(node, "cp", "/kind/version", KIND_VERSION_BACKUP)
+        try:
+            ctx.node(node, "sh", "-c", f"echo v1.{minor(version) + 1}.0 > /kind/version")
+            yield
+        finally:
+            ctx.node(node, "sh", "-c", f"cp {KIND_VERSION_BACKUP} /kind/version && "
+                                       f"rm {KIND_VERSION_BACKUP}")
+        return
+    other = image.rsplit(":", 1)[1]
+
+    def load() -> None:
+        ctx.note(f"loading {image} into {node}")
+        run_checked(str(find_binary("kind")), "load", "docker-image", image,
+                         "--name", ctx.kind_name, "--nodes", node)
+
+    def edit(pod_manifest: dict) -> None:
+        container = pod_manifest["spec"]["containers"][0]
+        container["image"] = image
+        if minor(other) > minor(version):  # newer: emulate ours, so that going back is safe
+            container["command"].append(f"--emulated-version=1.{minor(version)}")
+
+    def serving(expected: str) -> tuple[bool, str]:
+        served = client.VersionApi(ctx.api).get_code().git_version
+        return served == expected, served
+
+    try:
+        with act.static_pod_edited(ctx, "kube-apiserver", edit, f"image {image}",
+                                   before_write=load):
+            wait_until(f"the apiserver to serve {other}", lambda: serving(other), 240, 2)
+            ctx.note(f"the apiserver serves {other}; the node image is {version}")
+            yield
+        wait_until(f"the apiserver to serve {version} again", lambda: serving(version), 240, 2)
+    finally:
+        ctx.node(node, "crictl", "rmi", image, check=False)
+
+
+def run_checked(*argv: str) -> None:
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0:
+        raise FaultError(f"{' '.join(argv)}: {proc.stderr.strip()}")
