@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from faults import actions as act
-from faults.actions import BACKUPS
-from faults.context import FaultContext, FaultError
+from faults.actions import BACKUPS, Rule
+from faults.common import pod
+from faults.context import FaultContext, FaultError, command
 from faults.health import DOCKER_ON_NODE
 from faults.registry import fault
+from fixtures.credentials import UNISSUED_TOKEN
 from fixtures.nodes import is_ready, node_exec
 from fixtures.waiting import wait_until
 
@@ -104,8 +106,26 @@ def anonymous_get(ctx: FaultContext) -> int:
         return err.code
 
 
+TOKEN_FILE = "/etc/kubernetes/pki/tutorial-suite-fault-tokens.csv"  # mounted in the apiserver
+
+
+def token_status(ctx: FaultContext) -> int:
+    url = f"{ctx.api.configuration.host}/api/v1/namespaces"
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {UNISSUED_TOKEN}"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=15) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError:
+        return 0  # the apiserver restarting
+
+
 @fault("arch-apiserver-authenticates")
-def anonymous_admin(ctx: FaultContext) -> Iterator[None]:
+def unverified_requests_served(ctx: FaultContext) -> Iterator[None]:
     binding = {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
@@ -113,13 +133,75 @@ def anonymous_admin(ctx: FaultContext) -> Iterator[None]:
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
                       "name": "system:anonymous"}],
     }
-    with act.labelled(ctx, "clusterrolebinding", "tutorial-suite-fault-anonymous-admin", binding):
-        status = wait_until("an anonymous request to be served",
-                            lambda: (anonymous_get(ctx) == 200, anonymous_get(ctx)), 30)
-        ctx.note(f"anonymous GET of kube-system's secrets: HTTP {status}")
-        yield
+    node = ctx.control_plane
+    ctx.node(node, "sh", "-c", f"echo '{UNISSUED_TOKEN},intruder,intruder,system:masters' > "
+                               f"{TOKEN_FILE}")
+
+    def edit(pod_manifest: dict) -> None:
+        pod_manifest["spec"]["containers"][0]["command"].append(f"--token-auth-file={TOKEN_FILE}")
+
+    try:
+        with act.labelled(ctx, "clusterrolebinding", "tutorial-suite-fault-anonymous-admin",
+                          binding), \
+                act.static_pod_edited(ctx, "kube-apiserver", edit, "a static token file"):
+            status = wait_until("an anonymous request to be served",
+                                lambda: (anonymous_get(ctx) == 200, anonymous_get(ctx)), 240, 2)
+            ctx.note(f"anonymous GET of kube-system's secrets: HTTP {status}")
+            status = wait_until("the unissued token to be accepted",
+                                lambda: (token_status(ctx) == 200, token_status(ctx)), 240, 2)
+            ctx.note(f"GET with the token nobody issued: HTTP {status}")
+            yield
+        wait_until("the unissued token to be refused again",
+                   lambda: (token_status(ctx) == 401, token_status(ctx)), 240, 2)
+    finally:
+        ctx.node(node, "rm", "-f", TOKEN_FILE, check=False)
     wait_until("anonymous requests to be refused again",
                lambda: (anonymous_get(ctx) in (401, 403), anonymous_get(ctx)), 30)
+
+
+@fault("arch-apiserver-talks-to-kubelet")
+def kubelet_port_cut(ctx: FaultContext) -> Iterator[None]:
+    def strike(_: tuple[str, ...]) -> None:
+        node = pod(ctx, "redis").spec.node_name
+        master = ctx.core.read_node(ctx.control_plane)
+        source = next(a.address for a in master.status.addresses if a.type == "InternalIP")
+        rule = Rule(node, "filter", "INPUT", ("-s", source, "-p", "tcp", "--dport", "10250",
+                                              "-j", "REJECT", "--reject-with", "tcp-reset"))
+        ctx.stack.enter_context(act.rules_applied(ctx, [rule]))
+        ctx.note(f"{node} rejects {source} on the kubelet's port 10250")
+
+    ctx.before(command("get", "--raw"), "the control plane cut off from the pod's kubelet",
+               strike)
+    yield
+
+
+@fault("arch-kubelet-restarts-containers")
+def kubelet_stopped_after_exit(ctx: FaultContext) -> Iterator[None]:
+    def strike(_: tuple[str, ...]) -> None:
+        node = pod(ctx, "redis").spec.node_name
+        ctx.node(node, "systemctl", "stop", "kubelet")
+        ctx.note(f"kubelet stopped on {node}")
+
+        def restart() -> None:
+            ctx.node(node, "systemctl", "start", "kubelet")
+            wait_until(f"{node} to be Ready again",
+                       lambda: (is_ready(ctx.core.read_node(node)), node), 150, 2)
+
+        ctx.stack.callback(restart)
+
+    ctx.before(command("exec", "shutdown"), "no kubelet on the pod's node", strike)
+    yield
+
+
+@fault("arch-apps-on-workers")
+def control_plane_untainted(ctx: FaultContext) -> Iterator[None]:
+    taint = "node-role.kubernetes.io/control-plane:NoSchedule"
+    ctx.kubectl("taint", "nodes", ctx.control_plane, f"{taint}-")
+    ctx.note(f"{ctx.control_plane} without its {taint} taint")
+    try:
+        yield
+    finally:
+        ctx.kubectl("taint", "nodes", ctx.control_plane, taint, "--overwrite", check=False)
 
 
 @fault("arch-kube-proxy-uses-ipvs",

@@ -18,6 +18,7 @@ from faults import (  # noqa: F401 - imported for their registrations
     operator,
     redis_standalone,
     scheduling,
+    services,
     statefulset,
 )
 from faults.registry import EXEMPT, FAULTS

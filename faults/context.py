@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kubernetes import client
 
 from fixtures.cluster import api_client
 from fixtures.kubectl import Kubectl
+from fixtures.manifests import manifest, overridden
 from fixtures.plugin import Cluster
 
 
@@ -64,8 +64,6 @@ class FaultContext:
         self.cluster = cluster
         self.kind_name = cluster.kind_name
         self.stack = stack  # undo steps, run in reverse order after the test
-        self.monkeypatch = pytest.MonkeyPatch()
-        stack.callback(self.monkeypatch.undo)
         self.log: list[str] = []
         self.errors: list[str] = []
         self.hooks: list[Hook] = []
@@ -157,16 +155,9 @@ class FaultContext:
         kubectl = self.item.funcargs.get("kubectl")  # type: ignore[attr-defined]
         if not isinstance(kubectl, Kubectl):
             raise FaultError(f"{self.item.nodeid} runs no kubectl for the fault to strike at")
-        original = kubectl.run
-
-        def run(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-            self._fire("before", args)
-            proc = original(*args, **kwargs)
-            if proc.returncode == 0:
-                self._fire("after", args)
-            return proc
-
-        self.monkeypatch.setattr(kubectl, "run", run)
+        observer = Strikes(self)  # one of Kubectl's declared observers
+        kubectl.observers.append(observer)
+        self.stack.callback(kubectl.observers.remove, observer)
         self._kubectl_hooked = True
 
     def _fire(self, when: str, args: tuple[str, ...]) -> None:
@@ -207,25 +198,31 @@ class FaultContext:
 
     # -- the test's inputs ---------------------------------------------------------
     def override_manifest(self, relative: str, text: str, what: str) -> None:
-        """The test module's manifest(relative) returns a file with `text` instead."""
-        module = self.item.module  # type: ignore[attr-defined]
-        original = getattr(module, "manifest", None)
-        if original is None:
-            raise FaultError(f"{module.__name__} reads no manifests")
+        """manifest(relative) gives a file with `text` instead while the fault is on
+        (fixtures.manifests.overridden: every module that reads the manifest sees it)."""
         if self._tmp is None:
             self._tmp = Path(tempfile.mkdtemp(prefix="tutorial-suite-fault-"))
             self.stack.callback(shutil.rmtree, self._tmp, True)
         path = self._tmp / relative.replace("/", "__")
         path.write_text(text)
-        before = Path(original(relative)).read_text().splitlines()
+        before = Path(manifest(relative)).read_text().splitlines()
         diff = "\n".join(difflib.unified_diff(before, text.splitlines(), relative,
                                               f"{relative} (faulted)", lineterm="", n=1))
         self.note(f"{what}:\n{diff}")
+        self.stack.enter_context(overridden(relative, str(path)))
 
-        def manifest(name: str) -> str:
-            return str(path) if name == relative else original(name)
 
-        self.monkeypatch.setattr(module, "manifest", manifest)
+@dataclass(frozen=True)
+class Strikes:
+    """Fires a fault's hooks around the test's kubectl commands (a Kubectl observer)."""
+
+    ctx: FaultContext
+
+    def before(self, args: tuple[str, ...]) -> None:
+        self.ctx._fire("before", args)  # noqa: SLF001 - the context's own observer
+
+    def after(self, args: tuple[str, ...]) -> None:
+        self.ctx._fire("after", args)  # noqa: SLF001
 
 
 def first_line(lines: Sequence[str] | str) -> str:

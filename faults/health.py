@@ -178,6 +178,14 @@ def problems(api: client.ApiClient, kind_name: str) -> list[str]:
     bindings = client.RbacAuthorizationV1Api(api).list_cluster_role_binding(
         label_selector=FAULT_LABEL).items
     found += [f"clusterrolebinding {b.metadata.name} is a fault's" for b in bindings]
+    policies = client.AdmissionregistrationV1Api(api).list_validating_admission_policy(
+        label_selector=FAULT_LABEL).items
+    found += [f"validatingadmissionpolicy {p.metadata.name} is a fault's" for p in policies]
+    for node in client.CoreV1Api(api).list_node(
+            label_selector="node-role.kubernetes.io/control-plane").items:
+        taints = {(t.key, t.effect) for t in node.spec.taints or []}
+        if ("node-role.kubernetes.io/control-plane", "NoSchedule") not in taints:
+            found.append(f"{node.metadata.name} lacks its control-plane NoSchedule taint")
     found += operator_problems(api)
     return found
 

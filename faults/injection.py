@@ -80,7 +80,8 @@ class FaultPlugin:
         result = yield  # the test's fixtures are up: now break the cluster
         cluster = item.funcargs.get("cluster")  # type: ignore[attr-defined]
         if not isinstance(cluster, Cluster):
-            cluster = item._request.getfixturevalue("cluster")  # type: ignore[attr-defined]
+            # pytest has no public way to set up a fixture from a hook.
+            cluster = item._request.getfixturevalue("cluster")  # type: ignore[attr-defined]  # noqa: SLF001
         stack = ExitStack()
         ctx = FaultContext(item, cluster, stack)
         self.active[item.nodeid] = (stack, ctx)

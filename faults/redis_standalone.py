@@ -133,3 +133,40 @@ def printed_pod_yaml_fixed(ctx: FaultContext) -> Iterator[None]:
                           Path(manifest("redis/pod.yaml")).read_text(),
                           "the printed pod.yaml with its lost keys restored")
     yield
+
+
+@fault("redis-get-pods-output")
+def redis_restarted_before_listing(ctx: FaultContext) -> Iterator[None]:
+    def strike(_: tuple[str, ...]) -> None:
+        pod_exec(ctx, "redis", "redis-cli", "shutdown", "nosave")
+
+        def restarted() -> tuple[bool, str]:
+            statuses = pod(ctx, "redis").status.container_statuses or []
+            count = statuses[0].restart_count if statuses else 0
+            return count >= 1, f"restarts={count}"
+
+        wait_until("kubelet to restart redis after its server exited", restarted, 120)
+        ctx.note("redis-server in pod redis exited and was restarted (RESTARTS 1)")
+
+    ctx.before(command("get", "pods"), "pod redis restarted before the listing", strike)
+    yield
+
+
+@fault("redis-delete-two-pods-output")
+def pod_deletion_refused(ctx: FaultContext) -> Iterator[None]:
+    text = Path(manifest("faults/deny-pod-delete.yaml")).read_text().replace(
+        "NAMESPACE", ctx.namespace)
+
+    def refused() -> tuple[bool, str]:
+        proc = ctx.cluster.kubectl.run("delete", "pod", "redis", "-n", ctx.namespace,
+                                       "--dry-run=server", check=False)
+        return "refused by the fault" in proc.stderr, proc.stdout + proc.stderr
+
+    def strike(_: tuple[str, ...]) -> None:
+        ctx.kubectl("create", "-f", "-", stdin=text, check=True)
+        ctx.stack.callback(ctx.kubectl, "delete", "-f", "-", "--ignore-not-found", stdin=text)
+        wait_until("the admission policy to refuse pod deletion", refused, 60)
+        ctx.note(f"deleting pods in {ctx.namespace} is refused by an admission policy")
+
+    ctx.before(command("delete", "pod"), "pod deletion refused", strike)
+    yield

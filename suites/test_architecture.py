@@ -9,14 +9,16 @@ import pytest
 from kubernetes import client
 
 from fixtures.cluster import ClusterOptions, api_client, bring_up_kind, wait_for_cluster_ready
+from fixtures.credentials import UNISSUED_TOKEN, foreign_client_certificate
 from fixtures.deployments import wait_ready_pods
 from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.manifests import manifest
 from fixtures.nodes import control_plane_nodes, is_ready, node_exec
 from fixtures.plugin import Cluster
-from fixtures.pods import is_running_and_ready
+from fixtures.pods import is_running_and_ready, record_pod, wait_running_and_ready
 from fixtures.toolchain import find_binary
+from fixtures.waiting import Unrecoverable, wait_until
 
 CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"}
 
@@ -56,8 +58,10 @@ def test_every_node_runs_kubelet_and_kube_proxy(core_v1: client.CoreV1Api, kubec
     # A node is Ready only while its kubelet reports; kubeletVersion is what it runs.
     not_ready = [n.metadata.name for n in nodes if not is_ready(n)]
     assert not not_ready, f"kubelet does not report Ready on {not_ready}"
-    for node in nodes:
-        assert node.status.node_info.kubelet_version.startswith("v1.")
+    # Every kubelet runs the cluster's own Kubernetes version.
+    server = client.VersionApi(core_v1.api_client).get_code().git_version
+    versions = {n.metadata.name: n.status.node_info.kubelet_version for n in nodes}
+    assert versions == dict.fromkeys(versions, server), f"apiserver {server}, kubelets {versions}"
 
     kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-proxy", "-o", "wide")
     proxies = core_v1.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-proxy").items
@@ -185,3 +189,90 @@ def test_services_work_in_ipvs_mode_where_the_kernel_has_ipvs(
         assert answer.strip() == "PONG"
     finally:
         ipvs.delete()
+
+
+def refused(url: str, context: ssl.SSLContext, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - our apiserver
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=15) as answer:  # noqa: S310
+            return answer.status, answer.read().decode()[:200]
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()[:300]
+
+
+@pytest.mark.claim("arch-apiserver-authenticates")
+def test_credentials_the_apiserver_cannot_verify_get_401(
+    cluster: Cluster, kubectl: Kubectl, evidence: Evidence, tmp_path: Path
+):
+    """Authentication, not only authorization: a token nobody issued and a client
+    certificate of another CA are refused as unauthenticated (401), and a good client is
+    known by name."""
+    url = f"{cluster.api.configuration.host}/api/v1/namespaces"
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    token = refused(url, context, {"Authorization": f"Bearer {UNISSUED_TOKEN}"})
+    evidence.add("GET /api/v1/namespaces with a token nobody issued", str(token))
+    context.load_cert_chain(*foreign_client_certificate(tmp_path))
+    foreign = refused(url, context, {})
+    evidence.add("GET /api/v1/namespaces with a certificate of another CA "
+                 "(CN=intruder, O=system:masters)", str(foreign))
+    assert token[0] == 401, f"a token nobody issued got {token}"
+    assert foreign[0] == 401, f"a certificate of another CA got {foreign}"
+    whoami = kubectl.json("auth", "whoami")
+    assert whoami["status"]["userInfo"]["username"] == "kubernetes-admin"
+
+
+@pytest.mark.claim("arch-apiserver-talks-to-kubelet")
+def test_the_apiserver_reaches_each_kubelet_for_logs_exec_and_proxy(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    kubectl("run", "redis", "--image=redis", "-n", namespace)
+    pod = wait_running_and_ready(core_v1, namespace, "redis")
+    node = pod.spec.node_name
+    apiserver = control_plane_pods(core_v1)["kube-apiserver"].spec.containers[0].command
+    evidence.add("kube-apiserver's kubelet client flags",
+                 "\n".join(f for f in apiserver if f.startswith("--kubelet-")))
+    assert any(f.startswith("--kubelet-client-certificate=") for f in apiserver)
+    # Each goes client -> apiserver -> the kubelet of the pod's node (port 10250).
+    assert kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/healthz").strip() == "ok"
+    assert "Ready to accept connections" in kubectl("logs", "redis", "-n", namespace)
+    assert kubectl("exec", "redis", "-n", namespace, "--", "redis-cli", "ping").strip() == "PONG"
+
+
+@pytest.mark.claim("arch-kubelet-restarts-containers")
+def test_kubelet_restarts_a_container_that_exits(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    kubectl("run", "redis", "--image=redis", "-n", namespace)
+    before = wait_running_and_ready(core_v1, namespace, "redis")
+    kubectl("exec", "redis", "-n", namespace, "--", "redis-cli", "shutdown", "nosave",
+            check=False)  # the server exits under the command: no answer
+
+    def restarted() -> tuple[bool, str]:
+        pod = core_v1.read_namespaced_pod("redis", namespace)
+        if pod.metadata.uid != before.metadata.uid:
+            raise Unrecoverable("the pod was replaced, not its container restarted")
+        (status,) = pod.status.container_statuses
+        return status.restart_count >= 1 and is_running_and_ready(pod), (
+            f"restarts={status.restart_count} ready={status.ready}")
+
+    seen = wait_until("kubelet to restart redis's exited container", restarted, timeout=120)
+    evidence.add("pod redis after its server exited", seen)
+    record_pod(core_v1, evidence, namespace, "redis")
+
+
+@pytest.mark.claim("arch-apps-on-workers")
+def test_applications_run_on_the_workers_not_on_the_control_plane(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    (master,) = control_plane_nodes(core_v1)
+    taints = [(t.key, t.effect) for t in master.spec.taints or []]
+    evidence.add(f"taints of {master.metadata.name}", str(taints))
+    assert ("node-role.kubernetes.io/control-plane", "NoSchedule") in taints
+    kubectl("create", "deployment", "redis-deployment", "--image=redis", "--replicas=6",
+            "-n", namespace)
+    pods = wait_ready_pods(core_v1, namespace, "app=redis-deployment", 6, timeout=240)
+    kubectl("get", "pods", "-n", namespace, "-o", "wide")
+    placed = sorted({p.spec.node_name for p in pods})
+    assert master.metadata.name not in placed, f"application pods on the control plane: {placed}"

@@ -42,6 +42,7 @@ def node_down(core: client.CoreV1Api, node: str, evidence: Evidence) -> Iterator
         wait_until(f"node {node} to be Ready again", ready, timeout=180)
 
 
+@pytest.mark.disruptive
 @pytest.mark.claim("deployment-survives-node-failure", "pod-bound-to-its-node")
 def test_a_deployment_pod_moves_off_a_failed_node_while_a_bare_pod_is_evicted(
     cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str,

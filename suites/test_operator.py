@@ -1,7 +1,10 @@
 """Section VI, "Operator": the Memcached operator built the operator-sdk way (operator/),
 deployed as `make deploy` does, reconciling Memcached objects into Deployments."""
 
+from pathlib import Path
+
 import pytest
+import yaml
 from kubernetes import client
 
 from fixtures.deployments import pods_of, wait_ready_pods
@@ -178,3 +181,23 @@ def test_invalid_memcacheds_are_rejected_and_nothing_is_created(
     assert message in proc.stderr, proc.stderr
     assert custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)["items"] == []
     assert apps_v1.list_namespaced_deployment(namespace).items == []
+
+
+@pytest.mark.claim("op-rejects-invalid")
+def test_a_plain_api_request_drops_an_unknown_field_with_a_warning(
+    custom: client.CustomObjectsApi, namespace: str, evidence: Evidence
+):
+    """kubectl asks for strict field validation; an API request that does not (the
+    default is Warn) is stored without the unknown field, and told so in a warning."""
+    body = yaml.safe_load(Path(manifest("memcached/invalid-unknown-field.yaml")).read_text())
+    answer = custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body,
+                                                    _preload_content=False)
+    warning = answer.headers.get("Warning", "")
+    evidence.add("POST without fieldValidation: HTTP status and Warning header",
+                 f"{answer.status}\n{warning}")
+    assert answer.status == 201
+    assert 'unknown field "spec.colour"' in warning
+    stored = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL,
+                                                 body["metadata"]["name"])
+    evidence.add("the object as stored", str(stored["spec"]))
+    assert stored["spec"] == {"size": 1}, "the unknown field was kept"

@@ -1,5 +1,6 @@
 """Section III, "starting from demand": Redis as a Pod, then a Deployment, then YAML."""
 
+import re
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.manifests import manifest
 from fixtures.pods import record_pod, wait_running_and_ready
+from fixtures.tutorial import printed
 from fixtures.waiting import holds_for, wait_until
 
 
@@ -153,3 +155,32 @@ def test_the_pod_yaml_as_printed_is_rejected(
     assert proc.returncode != 0
     assert "error converting YAML to JSON" in proc.stderr
     assert core_v1.list_namespaced_pod(namespace).items == []
+
+
+@pytest.mark.claim("redis-get-pods-output", "redis-delete-two-pods-output")
+def test_get_pods_and_delete_pod_print_as_the_tutorial_shows(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    run_redis(kubectl, namespace)
+    kubectl("create", "deployment", "redis-deployment", "--image=redis", "-n", namespace)
+    wait_running_and_ready(core_v1, namespace, "redis")
+    (deployed,) = wait_ready_pods(core_v1, namespace, "app=redis-deployment", 1)
+    hash_ = deployed.metadata.labels["pod-template-hash"]
+
+    listing = kubectl("get", "pods", "-n", namespace)
+    evidence.add("the tutorial printed (lines 80-83)", printed(80, 83))
+    evidence.add("kubectl get pods prints today", listing)
+    header, *rows = [line.split() for line in listing.splitlines()]
+    assert header == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert sorted(row[:4] for row in rows) == [
+        ["redis", "1/1", "Running", "0"], [deployed.metadata.name, "1/1", "Running", "0"]]
+    # redis-deployment-866c4c6cf9-8z8k5: the Deployment, its pod-template hash, a suffix.
+    assert re.fullmatch(rf"redis-deployment-{hash_}-[a-z0-9]{{5}}", deployed.metadata.name)
+
+    deleted = kubectl("delete", "pod", "redis", deployed.metadata.name, "-n", namespace)
+    evidence.add("the tutorial printed (lines 88-90)", printed(88, 90))
+    evidence.add("kubectl delete pod prints today", deleted)
+    assert deleted.splitlines() == [
+        f'pod "redis" deleted from {namespace} namespace',
+        f'pod "{deployed.metadata.name}" deleted from {namespace} namespace',
+    ]

@@ -13,28 +13,8 @@ from fixtures.manifests import manifest
 from fixtures.nodes import frozen
 from fixtures.plugin import Cluster
 from fixtures.pods import is_running_and_ready, record_pod
-from fixtures.redis import redis_cli, replication
+from fixtures.redis import SELECTOR, create, ready_pods, redis_cli, replication, wait_link_up
 from fixtures.waiting import Unrecoverable, holds_for, wait_until
-
-SELECTOR = "app=redis-sfs"
-
-
-def create(kubectl: Kubectl, namespace: str, *manifests: str) -> None:
-    for name in manifests:
-        kubectl("create", "-n", namespace, "-f", manifest(f"redis-sfs/{name}"))
-
-
-def ready_pods(core: client.CoreV1Api, namespace: str) -> dict[str, client.V1Pod]:
-    pods = wait_ready_pods(core, namespace, SELECTOR, 2, timeout=240)
-    return {p.metadata.name: p for p in pods}
-
-
-def wait_link_up(kubectl: Kubectl, namespace: str) -> dict[str, str]:
-    def probe() -> tuple[bool, dict[str, str]]:
-        info = replication(kubectl, namespace, "redis-sfs-1")
-        return info.get("master_link_status") == "up", info
-
-    return wait_until("redis-sfs-1's link to its master to be up", probe, timeout=120)
 
 
 def ready_since(pod: client.V1Pod) -> float:
@@ -210,6 +190,25 @@ def test_a_deleted_pod_returns_with_its_name_volume_and_data(
     started = time.monotonic()
     wait_link_up(kubectl, namespace)
     evidence.measure("replication resumed after the master came back", time.monotonic() - started)
+    # local-path volumes live on one node's disk: the PV pins the pod to that node.
+    volume = core_v1.read_persistent_volume(claim.spec.volume_name)
+    pinned_to = volume.spec.node_affinity.required.node_selector_terms[0].match_expressions[0]
+    evidence.add(f"node affinity of {volume.metadata.name}", str(pinned_to))
+    assert after.spec.node_name == before.spec.node_name
+    assert pinned_to.values == [before.spec.node_name]
+
+    # The replica too comes back under its name and re-links to the master by itself.
+    replica = next(p for p in pods if p.metadata.name == "redis-sfs-1")
+    kubectl("delete", "pod", "redis-sfs-1", "-n", namespace)
+
+    def replaced() -> tuple[bool, str]:
+        pod = core_v1.read_namespaced_pod("redis-sfs-1", namespace)
+        new = pod.metadata.uid != replica.metadata.uid
+        return new and is_running_and_ready(pod), f"new={new} phase={pod.status.phase}"
+
+    wait_until("a new redis-sfs-1 to be Ready", replaced, timeout=240)
+    wait_link_up(kubectl, namespace)
+    assert redis_cli(kubectl, namespace, "redis-sfs-1", "GET", "kept") == "on-disk"
 
 
 def replicating_master(

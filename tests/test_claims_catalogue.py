@@ -1,9 +1,9 @@
 """The claims catalogue is complete and every claim a test names exists."""
 
-import ast
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +12,7 @@ from fixtures.claims import (
     TUTORIAL,
     Claim,
     catalogue_problems,
+    declared_tests,
     load_catalogue,
     quote_problems,
 )
@@ -20,21 +21,9 @@ SUITES = CATALOGUE.parent
 
 
 def declared_claims() -> dict[str, list[str]]:
-    """claim id -> tests naming it, read from the suites' @pytest.mark.claim(...) decorators."""
-    found: dict[str, list[str]] = {}
-    for module in sorted(SUITES.glob("test_*.py")):
-        for node in ast.walk(ast.parse(module.read_text())):
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            for decorator in node.decorator_list:
-                if (
-                    isinstance(decorator, ast.Call)
-                    and isinstance(decorator.func, ast.Attribute)
-                    and decorator.func.attr == "claim"
-                ):
-                    for arg in decorator.args:
-                        found.setdefault(arg.value, []).append(f"{module.name}::{node.name}")
-    return found
+    """claim id -> tests naming it (test_x.py::name), from the suites' decorators."""
+    return {claim: [test.removeprefix("suites/") for test in tests]
+            for claim, tests in declared_tests(SUITES).items()}
 
 
 def test_the_catalogue_is_well_formed():
@@ -137,3 +126,39 @@ def test_the_vendored_tutorial_is_the_published_text():
     if not shared:
         pytest.skip("no shared/tutorial beside the checkout to compare with")
     assert TUTORIAL.read_bytes() == shared[0].read_bytes()
+
+
+def run_pytest(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+                          cwd=SUITES.parent, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def test_tests_are_selected_by_claim_and_by_section():
+    by_claim = run_pytest("--collect-only", "-q", "-k", "sfs-replica-syncs")
+    assert by_claim.returncode == 0, by_claim.stdout + by_claim.stderr
+    assert "test_with_the_service_the_replica_syncs_and_refuses_writes" in by_claim.stdout
+    assert "1/" in by_claim.stdout.splitlines()[-1]
+    by_section = run_pytest("--collect-only", "-q", "-m", "section_ii")
+    selected = [line for line in by_section.stdout.splitlines() if "::" in line]
+    assert selected and all("test_cluster_setup.py" in line for line in selected)
+
+
+def test_list_claims_prints_the_catalogue_without_a_cluster():
+    listed = run_pytest("--list-claims")
+    assert listed.returncode == 0, listed.stderr
+    catalogue = load_catalogue()
+    for claim in catalogue.claims.values():
+        assert f"  {claim.id} [" in listed.stdout
+    assert "suites/test_statefulset.py::test_with_the_service_the_replica_syncs" in listed.stdout
+
+
+def test_disruptive_tests_skip_on_an_existing_cluster_unless_allowed(tmp_path: Path):
+    kubeconfig = tmp_path / "kubeconfig"  # never read: the test skips before the cluster
+    args = ("suites/test_node_failure.py", "-k", "moves_off", "-rs",
+            f"--existing-kubeconfig={kubeconfig}")
+    skipped = run_pytest(*args)
+    assert skipped.returncode == 0, skipped.stdout
+    assert "not on an existing cluster without --allow-disruptive" in skipped.stdout
+    allowed = run_pytest(*args, "--allow-disruptive")
+    assert "bad kubeconfig" in allowed.stdout + allowed.stderr  # it went for the cluster

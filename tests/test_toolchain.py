@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from fixtures.errors import SetupError
@@ -13,3 +15,14 @@ def test_pinned_versions_are_read_from_versions_env():
 def test_malformed_kubernetes_versions_are_refused(bad: str):
     with pytest.raises(SetupError, match="unknown Kubernetes version"):
         check_kubernetes_version(bad)
+
+
+def test_a_manifest_can_be_overridden_for_a_while(tmp_path: Path):
+    from fixtures.manifests import manifest, overridden
+
+    original = manifest("redis/pod.yaml")
+    stand_in = tmp_path / "pod.yaml"
+    with overridden("redis/pod.yaml", str(stand_in)):
+        assert manifest("redis/pod.yaml") == str(stand_in)
+        assert manifest("redis/pod-as-printed.yaml") != str(stand_in)
+    assert manifest("redis/pod.yaml") == original
