@@ -143,3 +143,10 @@ def test_each_fault_lives_beside_the_suite_whose_tests_it_breaks():
         if fault.inject.__module__ not in expected:
             misplaced[claim] = (fault.inject.__module__, sorted(expected))
     assert not misplaced, f"faults not beside their suites: {misplaced}"
+
+
+def test_the_claims_index_is_current():
+    """ci/CLAIMS.md: claim -> tests -> fault -> the step it strikes at."""
+    proc = subprocess.run([sys.executable, str(REPO / "ci" / "claims_index.py"), "--check"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
