@@ -49,7 +49,7 @@ def test_a_headless_service_gets_no_address_allocated(
     kubectl("create", "-n", namespace, "-f", manifest("redis/deployment-with-service.yaml"))
     headless = core_v1.read_namespaced_service("redis-sfs", namespace).spec
     vip = core_v1.read_namespaced_service("redis-vip", namespace).spec
-    assert headless.cluster_ip == "None" and headless.cluster_i_ps == ["None"]
+    assert headless.cluster_ip == "None" and headless.cluster_ips == ["None"]
     # An ordinary Service gets an address from the service range, recorded as allocated;
     # a headless one gets none: "None" means no virtual IP, not "allocated by k8s".
     assert allocated(kubectl, namespace, "redis-vip") == [vip.cluster_ip]
