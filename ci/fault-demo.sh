@@ -18,7 +18,8 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 # shellcheck source=images/versions.env
 source ci/images/versions.env
-CLUSTER=faults
+# FAULT_CLUSTER: another cluster name, for a second run beside a first (its own baseline).
+CLUSTER="${FAULT_CLUSTER:-faults}"
 KUBECONFIG_FILE=".pytest-kind/$CLUSTER/kubeconfig"
 OUT=reports/faults
 CLAIM_TIMEOUT="${CLAIM_TIMEOUT:-1800}"
@@ -54,10 +55,10 @@ mkdir -p "$OUT"
 # The cluster: created, or reused when kept, with a test that needs no fault; then whatever
 # an interrupted run left behind is repaired.
 echo "[fault-demo] cluster $CLUSTER: up and healthy?" >&2
-if ! timeout --foreground 1200 "${PYTEST[@]}" "--reports-dir=$OUT/baseline" \
-    suites/test_cluster_setup.py >"$OUT/baseline.log" 2>&1; then
-  echo "[fault-demo] the cluster is not usable: see $OUT/baseline.log" >&2
-  tail -20 "$OUT/baseline.log" >&2
+if ! timeout --foreground 1200 "${PYTEST[@]}" "--reports-dir=$OUT/baseline-$CLUSTER" \
+    suites/test_cluster_setup.py >"$OUT/baseline-$CLUSTER.log" 2>&1; then
+  echo "[fault-demo] the cluster is not usable: see $OUT/baseline-$CLUSTER.log" >&2
+  tail -20 "$OUT/baseline-$CLUSTER.log" >&2
   exit 1
 fi
 health --repair --wait 300
