@@ -18,22 +18,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from faults.catalogue import EXEMPT, FAULTS  # noqa: E402 - after the path is set
-from fixtures.claims import load_catalogue  # noqa: E402
+from fixtures.claims import claim_decorations, load_catalogue  # noqa: E402
 
 
 def tests_with_lines() -> dict[str, list[str]]:
-    """claim id -> `suites/test_x.py:LINE` of each test naming it."""
+    """claim id -> `suites/test_x.py:LINE` name, of each test naming it."""
     found: dict[str, list[str]] = {}
-    for module in sorted((REPO / "suites").glob("test_*.py")):
-        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            for decorator in node.decorator_list:
-                if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
-                        and decorator.func.attr == "claim"):
-                    for arg in decorator.args:
-                        where = f"`{module.relative_to(REPO)}:{node.lineno}` {node.name}"
-                        found.setdefault(arg.value, []).append(where)
+    for claim, module, node in claim_decorations(REPO / "suites"):
+        where = f"`{module.relative_to(REPO)}:{node.lineno}` {node.name}"
+        found.setdefault(claim, []).append(where)
     return found
 
 

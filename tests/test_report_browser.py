@@ -157,20 +157,28 @@ def test_the_overview_shows_the_cluster_versions_and_the_sections(
     assert screenshot.read_bytes().startswith(b"\x89PNG"), f"{screenshot} is not a PNG"
 
 
-def test_the_claims_matrix_shows_every_claim_and_its_cell(report: Report):
+def run_and_page(report: Report, name: str) -> tuple[Any, Path]:
+    """The run's claims-results.json, loaded, and one of the pages made from it."""
     results_file = report.reports / "claims-results.json"
-    page = report.reports / "claims-matrix.html"
+    page = report.reports / name
     for path in (results_file, page):
         if not path.is_file():
             missing(report, f"{path} is missing: run the suite, then `bash ci/report.sh`")
-    matrix = claims_matrix()
-    run = matrix.load_run(results_file)
-    expected = {c["id"]: matrix.cell(c).text for c in run.claims.values()}
+    return claims_matrix().load_run(results_file), page
+
+
+def rendered(report: Report, page: Path, expect: list[str], screenshot: str) -> Seen:
     try:
-        seen = render(report.reports, [Page("matrix", page.name, list(expected))],
-                      report.reports / "claims-matrix-screenshot.png")["matrix"]
+        return render(report.reports, [Page(page.stem, page.name, expect)],
+                      report.reports / screenshot)[page.stem]
     except RuntimeError as err:
         missing(report, str(err))
+
+
+def test_the_claims_matrix_shows_every_claim_and_its_cell(report: Report):
+    run, page = run_and_page(report, "claims-matrix.html")
+    expected = {c["id"]: claims_matrix().cell(c).text for c in run.claims.values()}
+    seen = rendered(report, page, list(expected), "claims-matrix-screenshot.png")
     head = seen.rows.get("matrix-head", [])
     assert normal(run.version) in head, f"claims-matrix.html has no column {run.version}: {head}"
     column = head.index(normal(run.version))
@@ -185,23 +193,13 @@ def test_the_claims_matrix_shows_every_claim_and_its_cell(report: Report):
 
 
 def test_the_annotated_tutorial_marks_every_quoted_claim_with_its_state(report: Report):
-    results_file = report.reports / "claims-results.json"
-    page = report.reports / "annotated-tutorial.html"
-    for path in (results_file, page):
-        if not path.is_file():
-            missing(report, f"{path} is missing: run the suite, then `bash ci/report.sh`")
-    matrix = claims_matrix()
-    run = matrix.load_run(results_file)
-    expected = {f"{c['id']}@{run.version}": matrix.cell(c).text
+    run, page = run_and_page(report, "annotated-tutorial.html")
+    expected = {f"{c['id']}@{run.version}": claims_matrix().cell(c).text
                 for c in run.claims.values() if c.get("quote")}
     if not expected:
-        missing(report, f"no claim in {results_file} quotes the tutorial")
-    try:
-        ids = [key.rsplit("@", 1)[0] for key in expected]
-        seen = render(report.reports, [Page("tutorial", page.name, ids)],
-                      report.reports / "annotated-tutorial-screenshot.png")["tutorial"]
-    except RuntimeError as err:
-        missing(report, str(err))
+        missing(report, f"no claim in {run.source} quotes the tutorial")
+    ids = [key.rsplit("@", 1)[0] for key in expected]
+    seen = rendered(report, page, ids, "annotated-tutorial-screenshot.png")
     wrong = {key: seen.rows.get(key) for key, text in expected.items()
              if seen.rows.get(key, ["", ""])[1:2] != [normal(text)]}
     assert not wrong, f"annotated-tutorial.html does not show these claims' states: {wrong}"
