@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO / "ci" / "workflows" / "conformance.yml"
 USER = "runner"
 STEP_TIMEOUT = 45 * 60
+CA_SETTINGS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE")
 
 
 def sh(*command: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: str(v).replace("${{ github.workspace }}", str(work))
            for k, v in workflow.get("env", {}).items()}
     env["GITHUB_STEP_SUMMARY"] = str(home / "step-summary.md")
+    # The machine's own trust settings (a TLS-inspecting proxy's CA, where there is one),
+    # which sudo's reset environment would drop; GitHub's runners need none of them.
+    env.update({k: os.environ[k] for k in CA_SETTINGS if k in os.environ})
     rows, failed = [], False
     for step in job["steps"]:
         name = step.get("name") or step.get("uses", "").split("@")[0]
