@@ -5,7 +5,6 @@ a login, make deploy, the sample, the operator's logs (fixtures/operator_workflo
 
 import json
 import re
-import subprocess
 from base64 import b64decode
 from collections.abc import Iterator
 
@@ -18,8 +17,6 @@ from fixtures.errors import SetupError
 from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.manifests import manifest
-from fixtures.operator import DEPLOY_MANIFEST
-from fixtures.operator import IMAGE as HAND_WRITTEN_IMAGE
 from fixtures.operator_workflow import (
     DEPLOYMENT,
     DOMAIN,
@@ -30,17 +27,14 @@ from fixtures.operator_workflow import (
     Workflow,
 )
 from fixtures.plugin import Cluster
-from fixtures.toolchain import find_binary
+from fixtures.workflow_cluster import (
+    apply_sample,
+    creation_line,
+    deployed,
+    park_hand_written,
+    unpark_hand_written,
+)
 from fixtures.workflow_setup import check_go_proxy, find_scaffolder, start_registry, stop_registry
-
-MANAGER = "control-plane=controller-manager"
-SAMPLE = "config/samples/cache_v1alpha1_memcached.yaml"
-
-
-def hand_written_deployed(cluster: Cluster) -> bool:
-    proc = cluster.kubectl.run("get", "deployment", DEPLOYMENT, "-n", NAMESPACE, "-o",
-                               "jsonpath={.spec.template.spec.containers[0].image}", check=False)
-    return HAND_WRITTEN_IMAGE in proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -53,17 +47,16 @@ def workflow(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         scaffolder = find_scaffolder()
         check_go_proxy()
-        base = tmp_path_factory.mktemp("section-vi")
-        registry = start_registry(base, None)
     except SetupError as err:
         pytest.exit(f"tutorial-suite: {err}", returncode=4)
-    parked = hand_written_deployed(cluster)
-    if parked:
-        cluster.kubectl("delete", "-f", str(DEPLOY_MANIFEST), "--wait=true", timeout=300)
-    # leftovers of an interrupted run of this module
-    cluster.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true",
-                    timeout=300)
-    cluster.kubectl("delete", "crd", f"memcacheds.{GROUP}", "--ignore-not-found")
+    base = tmp_path_factory.mktemp("section-vi")
+    parked = park_hand_written(cluster)
+    try:
+        registry = start_registry(base, None)
+    except SetupError as err:
+        if parked:
+            unpark_hand_written(cluster)
+        pytest.exit(f"tutorial-suite: {err}", returncode=4)
     wf = Workflow(base / "memcached-operator", scaffolder, cluster.kubeconfig,
                   cluster.kubectl.binary, registry)
     try:
@@ -73,8 +66,7 @@ def workflow(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
         wf.undeploy()
         stop_registry(registry)
         if parked:
-            cluster.kubectl("apply", "--server-side", "-f", str(DEPLOY_MANIFEST))
-            wait_ready_pods(client.CoreV1Api(cluster.api), NAMESPACE, MANAGER, 1)
+            unpark_hand_written(cluster)
 
 
 @pytest.fixture(autouse=True)
@@ -85,39 +77,14 @@ def _recording(workflow: Workflow, evidence: Evidence) -> Iterator[None]:
     workflow.evidence = None
 
 
-def deployed(wf: Workflow, cluster: Cluster) -> subprocess.CompletedProcess[str]:
-    def load(ref: str) -> None:
-        subprocess.run(["docker", "tag", f"{wf.registry.host}/{ref}", ref], check=True,
-                       timeout=60)
-        subprocess.run([str(find_binary("kind")), "load", "docker-image", ref, "--name",
-                        str(cluster.kind_name)], capture_output=True, check=True, timeout=300)
-    out = wf.deploy(load)
-    wait_ready_pods(client.CoreV1Api(cluster.api), NAMESPACE, MANAGER, 1, timeout=240)
-    return out
-
-
-def apply_sample(wf: Workflow, cluster: Cluster, kubectl: Kubectl, namespace: str) -> str:
-    deployed(wf, cluster)
-    with open(manifest("operator-workflow/sample.yaml")) as corrected:  # the reader's edit
-        (wf.root / SAMPLE).write_text(corrected.read())
-    return kubectl("apply", "-n", namespace, "-f", str(wf.root / SAMPLE))
-
-
-def creation_line(kubectl: Kubectl, namespace: str) -> str:
-    logs = kubectl("logs", "-n", NAMESPACE, f"deployment/{DEPLOYMENT}")
-    line = next((x for x in logs.splitlines()
-                 if "Creating a new Deployment" in x and f'"{namespace}"' in x), None)
-    assert line is not None, "the operator did not log the creation of the Deployment"
-    return line
-
-
 # -- 1-3: scaffold -----------------------------------------------------------------------
 @pytest.mark.claim("op-built-with-operator-sdk")
 def test_op_built_with_operator_sdk(workflow: Workflow):
     workflow.create_api()
     assert "THIS IS SCAFFOLDING FOR YOU TO OWN" in workflow.file("api/v1alpha1/memcached_types.go")
-    controller = workflow.file("internal/controller/memcached_controller.go")
-    assert "TODO(user): your logic here" in controller
+    controller = workflow.root / "internal/controller/memcached_controller.go"
+    assert controller.is_file(), "create api wrote no controller"
+    assert "TODO(user): your logic here" in controller.read_text()
     project = yaml.safe_load(workflow.file("PROJECT"))
     assert project["layout"] == ["go.kubebuilder.io/v4"]
     assert [(r["group"], r["kind"], r.get("controller")) for r in project["resources"]] == [
@@ -179,7 +146,8 @@ def test_op_manifests_trivial_versions(workflow: Workflow):
     out = workflow.tutorial_manifests()
     assert out.returncode != 0
     assert 'unknown argument "trivialVersions"' in out.stderr
-    assert "trivialVersions" not in workflow.file("Makefile")
+    assert "trivialVersions" not in workflow.file("Makefile"), \
+        "the Makefile's manifests target passes trivialVersions"
 
 
 @pytest.mark.claim("op-manifests-crd")
@@ -188,6 +156,7 @@ def test_op_manifests_crd(workflow: Workflow):
     assert re.search(r'controller-gen"? rbac:roleName=manager-role crd webhook', out.stdout)
     crd = yaml.safe_load(workflow.file(f"config/crd/bases/{GROUP}_memcacheds.yaml"))
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]
+    assert "size" in schema["spec"]["properties"], "the CRD's spec has no size"
     assert schema["spec"]["properties"]["size"]["type"] == "integer"
     assert "size" in schema["spec"]["required"]
     assert schema["status"]["properties"]["nodes"]["items"]["type"] == "string"
@@ -229,7 +198,8 @@ def test_op_makefile_img_docker_push(workflow: Workflow):
     assert refused.returncode != 0 and re.search(r"no basic auth|unauthorized|authentication "
                                                  r"required", refused.stderr, re.I)
     push = result["push"]
-    assert push.returncode == 0, push.stderr.strip()[-300:]
+    said = [x for x in push.stderr.splitlines() if x.strip() and not x.startswith("make: ")]
+    assert push.returncode == 0, f"the push after the login failed: {said[-1:]}"
     line = re.search(rf"^{re.escape(VERSION)}: digest: (sha256:[0-9a-f]{{64}}) size: \d+$",
                      push.stdout, re.M)
     assert line, "no `0.0.1: digest: sha256:... size: N` line"
@@ -250,7 +220,8 @@ def test_op_manager_image_edit(workflow: Workflow, cluster: Cluster):
 def test_op_auth_proxy_patch(workflow: Workflow):
     workflow.init()
     workflow.make("kustomize")
-    assert not (workflow.root / "config/default/manager_auth_proxy_patch.yaml").exists()
+    assert not (workflow.root / "config/default/manager_auth_proxy_patch.yaml").exists(), \
+        "config/default has a manager_auth_proxy_patch.yaml"
     built = workflow.run(str(workflow.root / "bin" / "kustomize"), "build", "config/default")
     assert "kube-rbac-proxy" not in built.stdout
     assert "--metrics-bind-address=:8443" in built.stdout  # the manager serves metrics itself
@@ -277,8 +248,9 @@ def test_op_deploy_ready(workflow: Workflow, cluster: Cluster, kubectl: Kubectl)
 def test_op_sample_as_printed_refused(kubectl: Kubectl, namespace: str):
     proc = kubectl.run("apply", "-n", namespace, "-f",
                        manifest("operator-workflow/sample-as-printed.yaml"), check=False)
-    assert proc.returncode != 0
-    assert "error converting YAML to JSON" in proc.stderr or "mapping values" in proc.stderr
+    assert proc.returncode != 0, "kubectl applied the sample as printed"
+    assert "error converting YAML to JSON" in proc.stderr or "mapping values" in proc.stderr, \
+        f"refused, but not as invalid YAML: {proc.stderr.strip()[:200]}"
 
 
 @pytest.mark.claim("op-sample-apply-created")
