@@ -901,3 +901,4 @@ def crd_without_validation(ctx: FaultContext) -> Iterator[None]:
                     "-p", json.dumps([{"op": "replace", "path": path, "value": original}]))
         wait_until("invalid Memcacheds to be refused again",
                    lambda: (not invalid_accepted(ctx), ""), 60)
+from faults import operator_workflow, operator_workflow_deploy  # noqa: E402,F401  (section VI)
