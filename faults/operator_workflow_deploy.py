@@ -21,8 +21,8 @@ SERVICE_ACCOUNT = (NAMESPACE, DEPLOYMENT)
 
 
 @fault("op-manager-image-edit",
-       summary="the manager.yaml edit left out: make deploy sets the image to IMG (the push's "
-               "registry name)")
+       summary="the manager.yaml edit left out: the manager runs the scaffold's image, "
+               "controller:latest, which no node has")
 def no_manager_edit(ctx: FaultContext) -> Iterator[None]:
     wf = workflow(ctx)
     ctx.monkeypatch.setattr(wf, "edit_manager_image", False)
