@@ -16,6 +16,8 @@ from faults import (  # noqa: F401 - imported for their registrations
     cluster_setup,
     node_failure,
     operator,
+    operator_workflow,
+    operator_workflow_deploy,
     redis_standalone,
     scheduling,
     services,

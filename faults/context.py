@@ -64,6 +64,9 @@ class FaultContext:
         self.cluster = cluster
         self.kind_name = cluster.kind_name
         self.stack = stack  # undo steps, run in reverse order after the test
+        # For faults that change the section VI workflow's own steps (its Workflow object).
+        self.monkeypatch = pytest.MonkeyPatch()
+        stack.callback(self.monkeypatch.undo)
         self.log: list[str] = []
         self.errors: list[str] = []
         self.hooks: list[Hook] = []

@@ -1,0 +1,285 @@
+"""Section VI step by step, as a reader runs it in a fresh directory: scaffold (operator-sdk
+where installed, else kubebuilder's go/v4, operator-sdk's Go plugin), type edits, make
+generate, make manifests, the controller, docker login and push to a registry that requires
+a login, make deploy, the sample, the operator's logs (fixtures/operator_workflow.py)."""
+
+import json
+import re
+from base64 import b64decode
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from kubernetes import client
+
+from fixtures.deployments import wait_ready_pods
+from fixtures.errors import SetupError
+from fixtures.evidence import Evidence
+from fixtures.kubectl import Kubectl
+from fixtures.manifests import manifest
+from fixtures.operator_workflow import (
+    DEPLOYMENT,
+    DOMAIN,
+    GROUP,
+    IMAGE,
+    NAMESPACE,
+    VERSION,
+    Workflow,
+)
+from fixtures.plugin import Cluster
+from fixtures.workflow_cluster import (
+    apply_sample,
+    creation_line,
+    deployed,
+    park_hand_written,
+    unpark_hand_written,
+)
+from fixtures.workflow_setup import check_go_proxy, find_scaffolder, start_registry, stop_registry
+
+
+@pytest.fixture(scope="module")
+def workflow(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workflow]:
+    """The reader's project in a fresh directory, and the registry that requires a login.
+    The hand-written operator (operator/), which has the tutorial's names too, steps aside
+    while the workflow's is deployed, and comes back afterwards."""
+    if cluster.kind_name is None:
+        pytest.skip("the workflow's operator image goes to kind nodes; no kind cluster here")
+    try:
+        scaffolder = find_scaffolder()
+        check_go_proxy()
+    except SetupError as err:
+        pytest.exit(f"tutorial-suite: {err}", returncode=4)
+    base = tmp_path_factory.mktemp("section-vi")
+    parked = park_hand_written(cluster)
+    try:
+        registry = start_registry(base, None)
+    except SetupError as err:
+        if parked:
+            unpark_hand_written(cluster)
+        pytest.exit(f"tutorial-suite: {err}", returncode=4)
+    wf = Workflow(base / "memcached-operator", scaffolder, cluster.kubeconfig,
+                  cluster.kubectl.binary, registry)
+    try:
+        yield wf
+    finally:
+        wf.evidence = None
+        wf.undeploy()
+        stop_registry(registry)
+        if parked:
+            unpark_hand_written(cluster)
+
+
+@pytest.fixture(autouse=True)
+def _recording(workflow: Workflow, evidence: Evidence) -> Iterator[None]:
+    workflow.evidence = evidence
+    evidence.add("scaffolder", f"{workflow.scaffolder.name} {workflow.scaffolder.version}")
+    yield
+    workflow.evidence = None
+
+
+# -- 1-3: scaffold -----------------------------------------------------------------------
+@pytest.mark.claim("op-built-with-operator-sdk")
+def test_op_built_with_operator_sdk(workflow: Workflow):
+    workflow.create_api()
+    assert "THIS IS SCAFFOLDING FOR YOU TO OWN" in workflow.file("api/v1alpha1/memcached_types.go")
+    controller = workflow.root / "internal/controller/memcached_controller.go"
+    assert controller.is_file(), "create api wrote no controller"
+    assert "TODO(user): your logic here" in controller.read_text()
+    project = yaml.safe_load(workflow.file("PROJECT"))
+    assert project["layout"] == ["go.kubebuilder.io/v4"]
+    assert [(r["group"], r["kind"], r.get("controller")) for r in project["resources"]] == [
+        ("cache", "Memcached", True)]
+
+
+@pytest.mark.claim("op-sdk-init")
+def test_op_sdk_init(workflow: Workflow):
+    out = workflow.init()
+    printed = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    assert "Writing kustomize manifests for you to edit..." in printed
+    assert "Writing scaffold for you to edit..." in printed
+    assert re.search(r"Get controller runtime:?\s", printed)
+    assert re.search(r"Update dependencies:?\s", printed)
+    assert f"Next: define a resource with:\n$ {workflow.scaffolder.name} create api" in printed
+    assert "$ go get" not in printed and "$ go mod tidy" not in printed  # outdated
+    assert yaml.safe_load(workflow.file("PROJECT"))["domain"] == DOMAIN
+    assert yaml.safe_load(workflow.file("PROJECT"))["repo"].endswith("/memcached-operator")
+    for path in ("config/default/kustomization.yaml", "config/manager/manager.yaml",
+                 "config/rbac/role.yaml", "cmd/main.go", "Dockerfile"):
+        assert (workflow.root / path).is_file(), path
+    targets = set(re.findall(r"^([a-z-]+):", workflow.file("Makefile"), re.M))
+    assert {"generate", "manifests", "docker-build", "docker-push", "deploy"} <= targets
+    # the command as printed, its --repo without a value, is refused
+    printed_form = workflow.root.parent / "as-printed"
+    printed_form.mkdir(exist_ok=True)
+    proc = workflow.run(str(workflow.scaffolder.path), "init", "--domain", DOMAIN, "--repo",
+                        "--skip-go-version-check", cwd=printed_form, check=False)
+    assert proc.returncode != 0 or "ERROR" in proc.stdout + proc.stderr
+
+
+@pytest.mark.claim("op-sdk-create-api")
+def test_op_sdk_create_api(workflow: Workflow):
+    out = workflow.create_api()
+    printed = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    for line in ("Writing kustomize manifests for you to edit...",
+                 "Writing scaffold for you to edit...", "Update dependencies", "Running make"):
+        assert line in printed, line
+    assert re.search(r'bin/controller-gen"? object:headerFile="hack/boilerplate.go.txt"'
+                     r'(,year=\d+)? paths="\./\.\.\."', printed)
+    assert "installing executables with 'go get' in module mode is deprecated" not in printed
+    assert (workflow.root / "api/v1alpha1/memcached_types.go").is_file()
+    assert (workflow.root / "internal/controller/memcached_controller.go").is_file()
+    assert not (workflow.root / "controllers").exists()  # the tutorial's controllers/: moved
+
+
+# -- 4-6: types, deepcopy, CRD, RBAC -------------------------------------------------------
+@pytest.mark.claim("op-types-make-generate")
+def test_op_types_make_generate(workflow: Workflow):
+    out = workflow.generate()
+    assert re.search(r'controller-gen"? object:headerFile="hack/boilerplate.go.txt"', out.stdout)
+    deepcopy = workflow.file("api/v1alpha1/zz_generated.deepcopy.go")
+    assert "in, out := &in.Nodes, &out.Nodes" in deepcopy
+    assert "copy(*out, *in)" in deepcopy
+
+
+@pytest.mark.claim("op-manifests-trivial-versions")
+def test_op_manifests_trivial_versions(workflow: Workflow):
+    out = workflow.tutorial_manifests()
+    assert out.returncode != 0
+    assert 'unknown argument "trivialVersions"' in out.stderr
+    assert "trivialVersions" not in workflow.file("Makefile"), \
+        "the Makefile's manifests target passes trivialVersions"
+
+
+@pytest.mark.claim("op-manifests-crd")
+def test_op_manifests_crd(workflow: Workflow):
+    out = workflow.manifests()
+    assert re.search(r'controller-gen"? rbac:roleName=manager-role crd webhook', out.stdout)
+    crd = yaml.safe_load(workflow.file(f"config/crd/bases/{GROUP}_memcacheds.yaml"))
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]
+    assert "size" in schema["spec"]["properties"], "the CRD's spec has no size"
+    assert schema["spec"]["properties"]["size"]["type"] == "integer"
+    assert "size" in schema["spec"]["required"]
+    assert schema["status"]["properties"]["nodes"]["items"]["type"] == "string"
+    assert crd["spec"]["group"] == GROUP
+
+
+@pytest.mark.claim("op-controller-rbac-markers")
+def test_op_controller_rbac_markers(workflow: Workflow):
+    workflow.write_controller()
+    rules = yaml.safe_load(workflow.file("config/rbac/role.yaml"))["rules"]
+    granted = {(g, r): set(rule["verbs"]) for rule in rules
+               for g in rule["apiGroups"] for r in rule["resources"]}
+    crud = {"get", "list", "watch", "create", "update", "patch", "delete"}
+    assert granted.get(("apps", "deployments")) == crud
+    assert granted.get(("", "pods")) == {"get", "list"}
+    assert granted.get((GROUP, "memcacheds")) == crud
+    assert granted.get((GROUP, "memcacheds/status")) == {"get", "update", "patch"}
+
+
+# -- 5: image, login, push -----------------------------------------------------------------
+@pytest.mark.claim("op-docker-login")
+def test_op_docker_login(workflow: Workflow):
+    workflow.write_controller()
+    out = workflow.login()
+    assert out.returncode == 0, f"registry login refused: {out.stderr.strip()}"
+    assert "Login Succeeded" in out.stdout
+    # docker CLI 28 words it "Your credentials are stored unencrypted in '<path>'."
+    config = workflow.docker_config / "config.json"
+    assert re.search(rf"WARNING! Your (password will be|credentials are) stored unencrypted in "
+                     rf"'?{re.escape(str(config))}'?", out.stdout + out.stderr)
+    stored = json.loads(config.read_text())["auths"][workflow.registry.host]["auth"]
+    assert b64decode(stored).decode() == f"{workflow.registry.user}:{workflow.registry.password}"
+
+
+@pytest.mark.claim("op-makefile-img-docker-push")
+def test_op_makefile_img_docker_push(workflow: Workflow):
+    result = workflow.build_and_push()
+    refused = result["refused"]
+    assert refused.returncode != 0 and re.search(r"no basic auth|unauthorized|authentication "
+                                                 r"required", refused.stderr, re.I)
+    push = result["push"]
+    said = [x for x in push.stderr.splitlines() if x.strip() and not x.startswith("make: ")]
+    assert push.returncode == 0, f"the push after the login failed: {said[-1:]}"
+    line = re.search(rf"^{re.escape(VERSION)}: digest: (sha256:[0-9a-f]{{64}}) size: \d+$",
+                     push.stdout, re.M)
+    assert line, "no `0.0.1: digest: sha256:... size: N` line"
+    assert result["digest"] == line.group(1)
+    sdk = workflow.scaffolder.name == "operator-sdk"
+    assert ("IMAGE_TAG_BASE ?=" in workflow.file("Makefile")) == sdk
+
+
+# -- 6-7: deploy ---------------------------------------------------------------------------
+@pytest.mark.claim("op-manager-image-edit")
+def test_op_manager_image_edit(workflow: Workflow, cluster: Cluster):
+    deployed(workflow, cluster)
+    dep = client.AppsV1Api(cluster.api).read_namespaced_deployment(DEPLOYMENT, NAMESPACE)
+    assert dep.spec.template.spec.containers[0].image == f"{IMAGE}:{VERSION}"
+
+
+@pytest.mark.claim("op-auth-proxy-patch")
+def test_op_auth_proxy_patch(workflow: Workflow):
+    workflow.init()
+    workflow.make("kustomize")
+    assert not (workflow.root / "config/default/manager_auth_proxy_patch.yaml").exists(), \
+        "config/default has a manager_auth_proxy_patch.yaml"
+    built = workflow.run(str(workflow.root / "bin" / "kustomize"), "build", "config/default")
+    assert "kube-rbac-proxy" not in built.stdout
+    assert "--metrics-bind-address=:8443" in built.stdout  # the manager serves metrics itself
+
+
+@pytest.mark.claim("op-make-deploy-objects")
+def test_op_make_deploy_objects(workflow: Workflow, cluster: Cluster):
+    out = deployed(workflow, cluster)
+    created = set(re.findall(r"^(\S+) created$", out.stdout, re.M))
+    assert f"service/{DEPLOYMENT}-metrics-service" in created
+    assert f"deployment.apps/{DEPLOYMENT}" in created
+    assert "configmap/memcached-operator-manager-config" not in created  # outdated
+
+
+@pytest.mark.claim("op-deploy-ready")
+def test_op_deploy_ready(workflow: Workflow, cluster: Cluster, kubectl: Kubectl):
+    deployed(workflow, cluster)
+    listing = kubectl("get", "deployment", "-n", NAMESPACE)
+    assert listing.splitlines()[1].split()[:4] == [DEPLOYMENT, "1/1", "1", "1"]
+
+
+# -- 7: the sample, pods, logs -------------------------------------------------------------
+@pytest.mark.claim("op-sample-as-printed-refused")
+def test_op_sample_as_printed_refused(kubectl: Kubectl, namespace: str):
+    proc = kubectl.run("apply", "-n", namespace, "-f",
+                       manifest("operator-workflow/sample-as-printed.yaml"), check=False)
+    assert proc.returncode != 0, "kubectl applied the sample as printed"
+    assert "error converting YAML to JSON" in proc.stderr or "mapping values" in proc.stderr, \
+        f"refused, but not as invalid YAML: {proc.stderr.strip()[:200]}"
+
+
+@pytest.mark.claim("op-sample-apply-created")
+def test_op_sample_apply_created(workflow: Workflow, cluster: Cluster, kubectl: Kubectl,
+                                 core_v1: client.CoreV1Api, namespace: str):
+    out = apply_sample(workflow, cluster, kubectl, namespace)
+    assert out.strip() == f"memcached.{GROUP}/memcached-sample created"
+    wait_ready_pods(core_v1, namespace, "memcached_cr=memcached-sample", 1)
+    (row,) = [r.split() for r in kubectl("get", "pods", "-n", namespace).splitlines()[1:]]
+    assert re.fullmatch(r"memcached-sample-[a-z0-9]+-[a-z0-9]{5}", row[0])
+    assert row[1:3] == ["1/1", "Running"]
+
+
+@pytest.mark.claim("op-logs-creating-deployment")
+def test_op_logs_creating_deployment(workflow: Workflow, cluster: Cluster, kubectl: Kubectl,
+                                     namespace: str):
+    apply_sample(workflow, cluster, kubectl, namespace)
+    line = creation_line(kubectl, namespace)
+    assert f'"Deployment.Namespace": "{namespace}"' in line
+    assert '"Deployment.Name": "memcached-sample"' in line
+
+
+@pytest.mark.claim("op-logs-logger-keys")
+def test_op_logs_logger_keys(workflow: Workflow, cluster: Cluster, kubectl: Kubectl,
+                             namespace: str):
+    apply_sample(workflow, cluster, kubectl, namespace)
+    line = creation_line(kubectl, namespace)
+    assert "controller-runtime.manager.controller.memcached" not in line
+    assert '"reconciler group"' not in line and '"reconciler kind"' not in line
+    assert f'"controllerGroup": "{GROUP}"' in line
+    assert '"controllerKind": "Memcached"' in line
+    assert '"controller": "memcached"' in line
