@@ -15,6 +15,7 @@ from faults.operator_workflow import before, undeployed, workflow
 from faults.registry import fault
 from fixtures.manifests import manifest
 from fixtures.operator_workflow import DEPLOYMENT, IMAGE, NAMESPACE, VERSION
+from fixtures.waiting import wait_until
 
 ROLE = "memcached-operator-manager-role"
 SERVICE_ACCOUNT = (NAMESPACE, DEPLOYMENT)
@@ -170,6 +171,16 @@ def errors_only(ctx: FaultContext) -> Iterator[None]:
                         "-p", json.dumps(patch))
             ctx.kubectl("rollout", "status", f"deployment/{DEPLOYMENT}", "-n", NAMESPACE,
                         "--timeout=180s", timeout=200)
+
+            def alone() -> tuple[bool, list[tuple[str, bool]]]:
+                """Only the new manager: the old one, still leader while it terminates,
+                would create the Deployment and log it at info level."""
+                pods = ctx.core.list_namespaced_pod(NAMESPACE).items
+                seen = [(p.metadata.name, p.metadata.deletion_timestamp is not None)
+                        for p in pods]
+                return len(pods) == 1 and not seen[0][1], seen
+
+            wait_until("the old manager pod to be gone", alone, timeout=180)
             ctx.note("the manager restarted with --zap-log-level=error")
         return out
 
