@@ -11,6 +11,7 @@ from faults.actions import BACKUPS
 from faults.context import FaultContext, FaultError
 from faults.health import KIND_VERSION_BACKUP
 from faults.registry import fault
+from fixtures.cluster import minor
 from fixtures.nodes import node_exec
 from fixtures.toolchain import find_binary
 from fixtures.waiting import wait_until
@@ -25,10 +26,6 @@ def other_apiserver_image(version: str) -> str | None:
     tags = sorted({t for t in out.split() if t.startswith("v1.") and t != version},
                   key=lambda t: (abs(minor(t) - minor(version)), minor(t) < minor(version)))
     return f"registry.k8s.io/kube-apiserver:{tags[0]}" if tags else None
-
-
-def minor(version: str) -> int:
-    return int(version.lstrip("v").split(".")[1])
 
 
 @fault("cluster-kubectl-version",
