@@ -1,0 +1,188 @@
+"""Measures the offline toolchain and the suite, side by side in one run, and writes
+ci/BENCHMARKS.md: the cold image build (empty caches, none of the toolchain's images, no
+build cache), the warm rebuild, kind cluster creation, the suite's wall time per module,
+and section VI's workflow cold (the suite's first run: empty Go caches) and warm (run
+again). Takes about 45 minutes; run it on an otherwise idle machine.
+
+    .venv/bin/python ci/benchmark.py [--out ci/BENCHMARKS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from fixtures.toolchain import pinned  # noqa: E402
+
+CLUSTER = "tutorial-suite-bench"
+# Images the toolchain builds or stands in for; a cold build starts without them.
+TOOLCHAIN_IMAGES = ("tutorial-suite/", "registry.k8s.io/", "redis:", "memcached:", "golang:",
+                    "gcr.io/distroless/", "envoyproxy/")
+WORKFLOW_MODULE = "suites/test_operator_workflow.py"
+STEP_TIMEOUT = 3 * 3600  # a cold build of a new Kubernetes version took 35 min on a busy day
+
+
+class BenchmarkError(Exception):
+    pass
+
+
+def run(cmd: list[str], env: dict[str, str], log: Path, check: bool = True) -> float:
+    """Runs cmd with its output in log; returns its wall time in seconds."""
+    t0 = time.monotonic()
+    with log.open("w") as out:
+        try:
+            rc = subprocess.run(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                timeout=STEP_TIMEOUT, check=False).returncode
+        except subprocess.TimeoutExpired:
+            raise BenchmarkError(f"`{' '.join(cmd)}` did not finish within {STEP_TIMEOUT} s "
+                                 f"(its log: {log})") from None
+    if check and rc != 0:
+        tail = "".join(log.read_text().splitlines(keepends=True)[-30:])
+        raise BenchmarkError(f"`{' '.join(cmd)}` exited {rc}; the end of its log:\n{tail}")
+    return time.monotonic() - t0
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=600,
+                          check=True).stdout
+
+
+def remove_toolchain_images() -> None:
+    refs = [r for r in docker("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+            if r.startswith(TOOLCHAIN_IMAGES)]
+    if refs:
+        docker("rmi", "-f", *refs)
+    docker("builder", "prune", "-af")
+
+
+def per_module(junit: Path) -> dict[str, tuple[float, dict[str, int]]]:
+    times: dict[str, float] = defaultdict(float)
+    outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for case in ET.parse(junit).iter("testcase"):
+        module = case.get("classname", "").split(".")[-1]
+        times[module] += float(case.get("time", 0))
+        kind = ("failed" if case.find("failure") is not None or case.find("error") is not None
+                else "skipped" if case.find("skipped") is not None else "passed")
+        outcomes[module][kind] += 1
+    return {m: (times[m], dict(outcomes[m])) for m in sorted(times)}
+
+
+def outcome_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[k]} {k}" for k in ("passed", "failed", "skipped") if counts.get(k))
+
+
+@contextmanager
+def bench_cluster(env: dict[str, str], logs: Path) -> Iterator[float]:
+    """Creates the benchmark's cluster, yields its creation time, deletes it after."""
+    try:
+        yield run([sys.executable, "-c", CREATE, CLUSTER], env, logs / "create.log")
+    finally:
+        subprocess.run(["kind", "delete", "cluster", "--name", CLUSTER], env=env,
+                       capture_output=True, timeout=300, check=False)
+
+
+CREATE = """
+import sys
+from pathlib import Path
+from fixtures.cluster import ClusterOptions, api_client, bring_up_kind, wait_for_cluster_ready
+from fixtures.toolchain import find_binary, pinned
+name = sys.argv[1]
+opts = ClusterOptions(
+    name=name, kubernetes_version=pinned("KUBERNETES_VERSION"), node_image=None,
+    image_source="offline", keep=True, kubeconfig=Path(f".pytest-kind/{name}/kubeconfig"),
+    kind_path=find_binary("kind"), kubectl_path=find_binary("kubectl"))
+bring_up_kind(opts)
+wait_for_cluster_ready(api_client(opts.kubeconfig))
+"""
+
+
+def pytest(args: list[str], junit: Path, env: dict[str, str], log: Path) -> float:
+    return run([str(REPO / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider",
+                f"--cluster-name={CLUSTER}", "--image-source=offline", "--keep-cluster",
+                f"--junitxml={junit}", *args], env, log, check=False)
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
+    engine = docker("version", "--format", "{{.Server.Version}}").strip()
+    return f"{cores} cores, {mem} GiB, Docker {engine}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "ci/BENCHMARKS.md")
+    args = parser.parse_args()
+    subprocess.run(["bash", "ci/install-engine.sh"], cwd=REPO, check=True, timeout=1800)
+    bench = Path(tempfile.mkdtemp(prefix="tutorial-suite-bench.", dir="/var/tmp"))
+    cache = bench / "cache"
+    env = {**os.environ, "SUITE_CACHE": str(cache), "GOCACHE": str(bench / "go-build"),
+           "GOMODCACHE": str(bench / "go-mod"), "PATH": f"{cache / 'bin'}:{os.environ['PATH']}"}
+    try:
+        print("[benchmark] cold build: removing the toolchain's images and the build cache",
+              file=sys.stderr)
+        remove_toolchain_images()
+        cold = run(["bash", "ci/images/build.sh"], env, bench / "cold.log")
+        warm = run(["bash", "ci/images/build.sh"], env, bench / "warm.log")
+        steps = {p.name: int(p.read_text()) for p in sorted((cache / "stamps").iterdir())}
+        print("[benchmark] cluster and suite", file=sys.stderr)
+        with bench_cluster(env, bench) as create:
+            suite = pytest([], bench / "junit.xml", env, bench / "suite.log")
+            modules = per_module(bench / "junit.xml")
+            workflow_warm = pytest([WORKFLOW_MODULE], bench / "workflow.xml", env,
+                                   bench / "workflow.log")
+            workflow = per_module(bench / "workflow.xml")
+    except BenchmarkError as e:
+        print(f"benchmark: {e}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(bench, ignore_errors=True)
+    wf_name = Path(WORKFLOW_MODULE).stem
+    wf_cold = modules.get(wf_name, (0.0, {}))
+    wf_warm = workflow.get(wf_name, (0.0, {}))
+    lines = [
+        "# Benchmarks", "",
+        f"Measured by `.venv/bin/python ci/benchmark.py` on {datetime.now(UTC):%Y-%m-%d} on "
+        f"this machine ({machine()}, Kubernetes {pinned('KUBERNETES_VERSION')}, kind "
+        f"{pinned('KIND_VERSION')}), each figure in the same run. The cold build starts from "
+        "empty caches (its own SUITE_CACHE, GOCACHE and GOMODCACHE), none of the toolchain's "
+        "images and no BuildKit cache; it excludes installing the Docker engine and the "
+        "Python environment.", "",
+        "| what | wall time |", "| --- | --- |",
+        f"| cold image build (`ci/images/build.sh`) | {cold:.0f} s |",
+        f"| warm rebuild (everything cached) | {warm:.0f} s |",
+        "| kind cluster creation (1 control plane, 2 workers, until nodes Ready and DNS up) "
+        f"| {create:.0f} s |",
+        f"| whole suite on that cluster (pytest wall time) | {suite:.0f} s |",
+        f"| section VI workflow, cold (in that suite: empty Go caches) | {wf_cold[0]:.0f} s "
+        f"({outcome_text(wf_cold[1])}) |",
+        f"| section VI workflow, warm (run again on the same cluster) | {wf_warm[0]:.0f} s "
+        f"({outcome_text(wf_warm[1])}; pytest wall time {workflow_warm:.0f} s) |",
+        "", "## Cold build, per step", "", "| step | time |", "| --- | --- |",
+        *(f"| {name} | {secs} s |" for name, secs in steps.items()),
+        "", "## Suite, per module (sum of test durations, setup and teardown included)", "",
+        "| module | time | outcome |", "| --- | --- | --- |",
+        *(f"| {m} | {t:.1f} s | {outcome_text(c)} |" for m, (t, c) in modules.items()),
+        "",
+    ]
+    args.out.write_text("\n".join(lines))
+    print(f"[benchmark] wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
