@@ -17,6 +17,12 @@ def deployment_controller_off(ctx: FaultContext) -> Iterator[None]:
         yield
 
 
+@fault("flow-components-list-watch")
+def scheduler_removed(ctx: FaultContext) -> Iterator[None]:
+    with act.static_pod_removed(ctx, "kube-scheduler"):
+        yield
+
+
 @fault("flow-stored-in-etcd")
 def deployments_refused(ctx: FaultContext) -> Iterator[None]:
     quota = {"apiVersion": "v1", "kind": "ResourceQuota",

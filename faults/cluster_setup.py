@@ -1,6 +1,7 @@
 """The faults of suites/test_cluster_setup.py (section II): for each of its claims,
 what makes the claim false on the real cluster (faults.registry.fault)."""
 
+import json
 import subprocess
 from collections.abc import Iterator
 
@@ -80,3 +81,16 @@ def run_checked(*argv: str) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     if proc.returncode != 0:
         raise FaultError(f"{' '.join(argv)}: {proc.stderr.strip()}")
+
+
+@fault("cluster-kubeadm")
+def kubeadm_config_removed(ctx: FaultContext) -> Iterator[None]:
+    saved = ctx.kubectl("get", "configmap", "kubeadm-config", "-n", "kube-system", "-o", "json")
+    ctx.kubectl("delete", "configmap", "kubeadm-config", "-n", "kube-system")
+    try:
+        yield
+    finally:
+        restored = json.loads(saved)
+        for key in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+            restored["metadata"].pop(key, None)
+        ctx.kubectl("create", "-f", "-", stdin=json.dumps(restored))
