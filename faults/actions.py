@@ -20,7 +20,7 @@ import yaml
 from kubernetes import client
 
 from faults.context import FaultContext, FaultError
-from fixtures.nodes import node_exec
+from fixtures.commands import node_exec
 from fixtures.pods import is_running_and_ready
 from fixtures.waiting import wait_until
 

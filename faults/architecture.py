@@ -14,8 +14,9 @@ from faults.common import pod
 from faults.context import FaultContext, FaultError, command
 from faults.health import DOCKER_ON_NODE
 from faults.registry import fault
+from fixtures.commands import node_exec
 from fixtures.credentials import UNISSUED_TOKEN
-from fixtures.nodes import is_ready, node_exec
+from fixtures.nodes import is_ready
 from fixtures.waiting import wait_until
 
 

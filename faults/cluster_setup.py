@@ -13,7 +13,7 @@ from faults.context import FaultContext, FaultError
 from faults.health import KIND_VERSION_BACKUP
 from faults.registry import fault
 from fixtures.cluster import minor
-from fixtures.nodes import node_exec
+from fixtures.commands import node_exec
 from fixtures.toolchain import find_binary
 from fixtures.waiting import wait_until
 

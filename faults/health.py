@@ -27,6 +27,7 @@ from faults.actions import (
     mirror_pod,
 )
 from fixtures.cluster import api_client
+from fixtures.commands import run
 from fixtures.nodes import is_ready
 from fixtures.operator import DEPLOY_MANIFEST, NAMESPACE
 from fixtures.operator_workflow import marker_rules
@@ -53,9 +54,9 @@ echo "proxy $(curl -s -m 3 http://127.0.0.1:10249/proxyMode)"
 """
 
 
-def docker_exec(node: str, *cmd: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", "exec", *(["-i"] if stdin else []), node, *cmd],
-                          input=stdin, capture_output=True, text=True, timeout=60, check=False)
+def docker_exec(node: str, *cmd: str) -> subprocess.CompletedProcess[str]:
+    """A command in a node whose failure the health check reports rather than raises."""
+    return run(["docker", "exec", node, *cmd], timeout=60, check=False)
 
 
 def node_state(node: str) -> list[str]:

@@ -9,12 +9,13 @@ import pytest
 from kubernetes import client
 
 from fixtures.cluster import ClusterOptions, api_client, bring_up_kind, wait_for_cluster_ready
+from fixtures.commands import node_exec
 from fixtures.credentials import UNISSUED_TOKEN, foreign_client_certificate
 from fixtures.deployments import wait_ready_pods
 from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.manifests import manifest
-from fixtures.nodes import control_plane_nodes, is_ready, node_exec
+from fixtures.nodes import control_plane_nodes, is_ready
 from fixtures.plugin import Cluster
 from fixtures.pods import is_running_and_ready, record_pod, wait_running_and_ready
 from fixtures.toolchain import find_binary

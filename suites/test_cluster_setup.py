@@ -8,9 +8,10 @@ import pytest
 import yaml
 from kubernetes import client
 
+from fixtures.commands import node_exec
 from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
-from fixtures.nodes import control_plane_nodes, node_exec
+from fixtures.nodes import control_plane_nodes
 from fixtures.plugin import Cluster
 from fixtures.tutorial import printed
 

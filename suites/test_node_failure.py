@@ -3,10 +3,7 @@ another node, while a bare Pod is not moved: it is evicted from the dead node af
 toleration and nothing recreates it. Its binding (spec.nodeName) cannot change."""
 
 import json
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,28 +15,10 @@ from fixtures.deployments import wait_ready_pods
 from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.manifests import manifest
-from fixtures.nodes import is_ready
+from fixtures.nodes import is_ready, node_down
 from fixtures.plugin import Cluster
 from fixtures.pods import wait_running_and_ready
 from fixtures.waiting import Unrecoverable, wait_until
-
-
-@contextmanager
-def node_down(core: client.CoreV1Api, node: str, evidence: Evidence) -> Iterator[None]:
-    """Freezes a kind node's container (every process on the host stops, its address
-    stays), and brings it back afterwards, waiting until it is Ready again."""
-    subprocess.run(["docker", "pause", node], check=True, capture_output=True, timeout=60)
-    evidence.add("$ docker pause", node)
-    try:
-        yield
-    finally:
-        subprocess.run(["docker", "unpause", node], check=True, capture_output=True, timeout=60)
-        evidence.add("$ docker unpause", node)
-
-        def ready() -> tuple[bool, str]:
-            return is_ready(core.read_node(node)), node
-
-        wait_until(f"node {node} to be Ready again", ready, timeout=180)
 
 
 @pytest.mark.disruptive

@@ -5,9 +5,9 @@ apiservers scaled horizontally behind a load balancer."""
 import pytest
 from kubernetes import client
 
+from fixtures.commands import docker, node_exec
 from fixtures.evidence import Evidence
-from fixtures.nodes import node_exec
-from fixtures.topology import Topology, apiserver_stopped, docker
+from fixtures.topology import Topology, apiserver_stopped
 from fixtures.waiting import holds_for
 
 pytestmark = pytest.mark.topology
