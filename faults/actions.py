@@ -22,6 +22,7 @@ from kubernetes import client
 from faults.context import FaultContext, FaultError
 from fixtures.commands import node_exec
 from fixtures.pods import is_running_and_ready
+from fixtures.timeouts import TIMEOUTS
 from fixtures.waiting import wait_until
 
 MANIFESTS = "/etc/kubernetes/manifests"
@@ -68,7 +69,7 @@ def backup_manifest(ctx: FaultContext, component: str) -> str:
 
 def wait_component(
     ctx: FaultContext, component: str, command: list[str], since: float,
-    old_holder: str | None, timeout: float = 240,
+    old_holder: str | None, timeout: float = TIMEOUTS.slow_start,
 ) -> None:
     """Until the static pod runs `command`, started after `since`, is Ready and, for the
     components that elect a leader, leads (a new holder of its lease, renewed lately)."""
@@ -93,7 +94,8 @@ def wait_component(
                 return False, f"lease held by {holder}, renewed {renewed}"
         return True, "running"
 
-    wait_until(f"{component} to run its manifest again and lead", probe, timeout, interval=2)
+    wait_until(f"{component} to run its manifest again and lead", probe,
+               timeout=timeout, interval=2)
     ctx.note(f"{component} runs and is ready")
 
 
@@ -121,7 +123,7 @@ def static_pod_removed(ctx: FaultContext, component: str) -> Iterator[None]:
             mirror = mirror_pod(ctx.core, component)
             return not running and mirror is None, f"containers={running} mirror={bool(mirror)}"
 
-        wait_until(f"{component} to stop", stopped, timeout=120, interval=1)
+        wait_until(f"{component} to stop", stopped, timeout=TIMEOUTS.pod_change, interval=1)
         ctx.note(f"{component} stopped: its container and its mirror pod are gone")
         yield
     finally:
@@ -244,7 +246,7 @@ def addresses(node: str, host: str) -> tuple[list[str], list[str]]:
 
 # -- Deployments and DaemonSets of kube-system ---------------------------------------
 def wait_rollout(ctx: FaultContext, kind: str, namespace: str, name: str,
-                 timeout: float = 240) -> None:
+                 timeout: float = TIMEOUTS.slow_start) -> None:
     apps = ctx.apps
 
     def probe() -> tuple[bool, str]:
@@ -264,7 +266,7 @@ def wait_rollout(ctx: FaultContext, kind: str, namespace: str, name: str,
         return done, (f"desired={s.desired_number_scheduled} "
                       f"updated={s.updated_number_scheduled} ready={s.number_ready}")
 
-    wait_until(f"{kind} {namespace}/{name} to roll out", probe, timeout, interval=2)
+    wait_until(f"{kind} {namespace}/{name} to roll out", probe, timeout=timeout, interval=2)
     ctx.note(f"{kind} {namespace}/{name} rolled out")
 
 
@@ -372,10 +374,12 @@ def kube_proxy_mode(ctx: FaultContext, mode: str, claim: str) -> Iterator[None]:
 
     with reconfigured(ctx, "daemonset", "kube-system", "kube-proxy", "kube-proxy",
                       "config.conf", edit, claim):
-        wait_until(f"kube-proxy to serve in {mode} mode", serving(mode), 120)
+        wait_until(f"kube-proxy to serve in {mode} mode", serving(mode),
+                   timeout=TIMEOUTS.pod_change)
         ctx.note(f"kube-proxy serves in {mode} mode on every node")
         yield
-    wait_until("kube-proxy to serve in iptables mode again", serving("iptables"), 120)
+    wait_until("kube-proxy to serve in iptables mode again", serving("iptables"),
+               timeout=TIMEOUTS.pod_change)
 
 
 # -- RBAC ------------------------------------------------------------------------------
@@ -426,12 +430,14 @@ def cluster_role_without(
     rbac.patch_cluster_role(role, {"rules": rules})
     ctx.note(f"ClusterRole {role}: {', '.join(verbs)} on {group}/{resource} removed")
     try:
-        wait_until(f"the apiserver to deny {verbs} on {resource}", decided(False), 60)
+        wait_until(f"the apiserver to deny {verbs} on {resource}", decided(False),
+                   timeout=TIMEOUTS.api_change)
         yield
     finally:
         rbac.patch_cluster_role(role, {"rules": original})
         ctx.note(f"ClusterRole {role} restored")
-        wait_until(f"the apiserver to allow {verbs} on {resource} again", decided(True), 60)
+        wait_until(f"the apiserver to allow {verbs} on {resource} again", decided(True),
+                   timeout=TIMEOUTS.api_change)
 
 
 @contextmanager

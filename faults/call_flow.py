@@ -8,6 +8,7 @@ from kubernetes import client
 from faults import actions as act
 from faults.context import FaultContext
 from faults.registry import fault
+from fixtures.timeouts import TIMEOUTS
 from fixtures.waiting import wait_until
 
 
@@ -32,7 +33,7 @@ def deployments_refused(ctx: FaultContext) -> Iterator[None]:
             status = ctx.core.read_namespaced_resource_quota(
                 "fault-no-deployments", ctx.namespace).status
             return bool(status and status.hard), status and status.hard
-        wait_until("the quota to be enforced", enforced, 60)
+        wait_until("the quota to be enforced", enforced, timeout=TIMEOUTS.api_change)
         yield
 
 

@@ -14,6 +14,7 @@ from faults.health import KIND_VERSION_BACKUP
 from faults.registry import fault
 from fixtures.cluster import minor
 from fixtures.commands import node_exec
+from fixtures.timeouts import TIMEOUTS
 from fixtures.toolchain import find_binary
 from fixtures.waiting import wait_until
 
@@ -69,10 +70,12 @@ def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
     try:
         with act.static_pod_edited(ctx, "kube-apiserver", edit, f"image {image}",
                                    before_write=load):
-            wait_until(f"the apiserver to serve {other}", lambda: serving(other), 240, 2)
+            wait_until(f"the apiserver to serve {other}", lambda: serving(other),
+                       timeout=TIMEOUTS.slow_start, interval=2)
             ctx.note(f"the apiserver serves {other}; the node image is {version}")
             yield
-        wait_until(f"the apiserver to serve {version} again", lambda: serving(version), 240, 2)
+        wait_until(f"the apiserver to serve {version} again", lambda: serving(version),
+                   timeout=TIMEOUTS.slow_start, interval=2)
     finally:
         ctx.node(node, "crictl", "rmi", image, check=False)
 

@@ -32,6 +32,7 @@ from fixtures.nodes import is_ready
 from fixtures.operator import DEPLOY_MANIFEST, NAMESPACE
 from fixtures.operator_workflow import marker_rules
 from fixtures.pods import is_running_and_ready
+from fixtures.timeouts import TIMEOUTS
 from fixtures.waiting import wait_until
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-flannel", "local-path-storage", NAMESPACE)
@@ -200,12 +201,14 @@ def problems(api: client.ApiClient, kind_name: str) -> list[str]:
     return found
 
 
-def wait_healthy(api: client.ApiClient, kind_name: str, timeout: float = 300) -> None:
+def wait_healthy(
+    api: client.ApiClient, kind_name: str, timeout: float = TIMEOUTS.cluster_ready
+) -> None:
     def probe() -> tuple[bool, list[str]]:
         found = problems(api, kind_name)
         return not found, found
 
-    wait_until("the cluster to be healthy again", probe, timeout, interval=3)
+    wait_until("the cluster to be healthy again", probe, timeout=timeout, interval=3)
 
 
 def repair(api: client.ApiClient, kind_name: str) -> list[str]:
@@ -304,7 +307,8 @@ def delete_operator(api: client.ApiClient) -> None:
             raise
         return False, f"namespace {NAMESPACE} terminating"
 
-    wait_until(f"namespace {NAMESPACE} to be deleted", gone, 300, interval=2)
+    wait_until(f"namespace {NAMESPACE} to be deleted", gone,
+               timeout=TIMEOUTS.cluster_ready, interval=2)
 
 
 def main(argv: list[str] | None = None) -> int:

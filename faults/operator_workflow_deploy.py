@@ -14,6 +14,7 @@ from faults.operator_workflow import after, before, undeployed, workflow
 from faults.registry import fault
 from fixtures.manifests import manifest
 from fixtures.operator_workflow import DEPLOYMENT, IMAGE, NAMESPACE, VERSION
+from fixtures.timeouts import TIMEOUTS
 from fixtures.waiting import wait_until
 
 ROLE = "memcached-operator-manager-role"
@@ -134,7 +135,7 @@ def errors_only(ctx: FaultContext) -> Iterator[None]:
                     for p in pods]
             return len(pods) == 1 and not seen[0][1], seen
 
-        wait_until("the old manager pod to be gone", alone, timeout=180)
+        wait_until("the old manager pod to be gone", alone, timeout=TIMEOUTS.pod_start)
 
     after(ctx, wf, "make-deploy", "the manager restarted with --zap-log-level=error",
           restart_at_error_level)

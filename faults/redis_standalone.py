@@ -10,6 +10,7 @@ from faults.common import pod, pod_exec
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
 from fixtures.manifests import manifest
+from fixtures.timeouts import TIMEOUTS
 from fixtures.toolchain import pinned
 from fixtures.waiting import wait_until
 
@@ -98,7 +99,8 @@ def bare_pod_adopted(ctx: FaultContext) -> Iterator[None]:
             owners = pod(ctx, "redis").metadata.owner_references or []
             return any(o.kind == "ReplicaSet" and o.controller for o in owners), owners
 
-        owners = wait_until("the ReplicaSet to adopt pod redis", adopted, 60)
+        owners = wait_until("the ReplicaSet to adopt pod redis", adopted,
+                            timeout=TIMEOUTS.api_change)
         ctx.note(f"pod redis is now owned: {[(o.kind, o.name) for o in owners]}")
 
     ctx.after(command("run", "redis"), "a ReplicaSet adopts pod redis", strike)
@@ -145,7 +147,8 @@ def redis_restarted_before_listing(ctx: FaultContext) -> Iterator[None]:
             count = statuses[0].restart_count if statuses else 0
             return count >= 1, f"restarts={count}"
 
-        wait_until("kubelet to restart redis after its server exited", restarted, 120)
+        wait_until("kubelet to restart redis after its server exited", restarted,
+                   timeout=TIMEOUTS.pod_change)
         ctx.note("redis-server in pod redis exited and was restarted (RESTARTS 1)")
 
     ctx.before(command("get", "pods"), "pod redis restarted before the listing", strike)
@@ -165,7 +168,8 @@ def pod_deletion_refused(ctx: FaultContext) -> Iterator[None]:
     def strike(_: tuple[str, ...]) -> None:
         ctx.kubectl("create", "-f", "-", stdin=text, check=True)
         ctx.stack.callback(ctx.kubectl, "delete", "-f", "-", "--ignore-not-found", stdin=text)
-        wait_until("the admission policy to refuse pod deletion", refused, 60)
+        wait_until("the admission policy to refuse pod deletion", refused,
+                   timeout=TIMEOUTS.api_change)
         ctx.note(f"deleting pods in {ctx.namespace} is refused by an admission policy")
 
     ctx.before(command("delete", "pod"), "pod deletion refused", strike)

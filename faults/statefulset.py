@@ -15,6 +15,7 @@ from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
 from fixtures.manifests import manifest
 from fixtures.pods import is_running_and_ready
+from fixtures.timeouts import TIMEOUTS
 from fixtures.waiting import wait_until
 
 TEST_NET = "192.0.2.10"  # RFC 5737 documentation address: nobody's
@@ -212,9 +213,10 @@ def sentinels_deployed(ctx: FaultContext) -> Iterator[None]:
             states = [p.metadata.name for p in pods if is_running_and_ready(p)]
             return len(states) == 3, states
 
-        wait_until("three Sentinels to be ready", ready, 180, 2)
+        wait_until("three Sentinels to be ready", ready, timeout=TIMEOUTS.pod_start, interval=2)
         seen = wait_until("the Sentinels to know the replica and each other",
-                          lambda: sentinels_know_each_other(ctx), 120, 2)
+                          lambda: sentinels_know_each_other(ctx),
+                          timeout=TIMEOUTS.pod_change, interval=2)
         ctx.note(f"Sentinels watch redis-sfs-0: {seen}")
 
     ctx.after(command("exec", "redis-sfs-1", "CONFIG", "SET", "repl-timeout"),

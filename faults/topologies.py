@@ -7,6 +7,7 @@ import yaml
 
 from faults.context import FaultContext, FaultError
 from faults.registry import fault
+from fixtures.timeouts import TIMEOUTS
 from fixtures.topology import Topology
 from fixtures.waiting import wait_until
 
@@ -33,7 +34,8 @@ def external_etcd_paused(ctx: FaultContext) -> Iterator[None]:
             proc = topology.kubectl.run("get", "--raw", "/readyz", check=False, timeout=30)
             return proc.returncode == 0, (proc.stdout or proc.stderr).strip()[:200]
 
-        wait_until(f"{topology.name}'s apiservers to be ready again", answers, timeout=120)
+        wait_until(f"{topology.name}'s apiservers to be ready again", answers,
+                   timeout=TIMEOUTS.pod_change)
 
 
 @fault("flow-apiserver-scales-horizontally")

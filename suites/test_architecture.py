@@ -18,6 +18,7 @@ from fixtures.manifests import manifest
 from fixtures.nodes import control_plane_nodes, is_ready
 from fixtures.plugin import Cluster
 from fixtures.pods import is_running_and_ready, record_pod, wait_running_and_ready
+from fixtures.timeouts import TIMEOUTS
 from fixtures.toolchain import find_binary
 from fixtures.waiting import Unrecoverable, wait_until
 
@@ -258,7 +259,8 @@ def test_kubelet_restarts_a_container_that_exits(
         return status.restart_count >= 1 and is_running_and_ready(pod), (
             f"restarts={status.restart_count} ready={status.ready}")
 
-    seen = wait_until("kubelet to restart redis's exited container", restarted, timeout=120)
+    seen = wait_until("kubelet to restart redis's exited container", restarted,
+                      timeout=TIMEOUTS.pod_change)
     evidence.add("pod redis after its server exited", seen)
     record_pod(core_v1, evidence, namespace, "redis")
 
@@ -273,7 +275,8 @@ def test_applications_run_on_the_workers_not_on_the_control_plane(
     assert ("node-role.kubernetes.io/control-plane", "NoSchedule") in taints
     kubectl("create", "deployment", "redis-deployment", "--image=redis", "--replicas=6",
             "-n", namespace)
-    pods = wait_ready_pods(core_v1, namespace, "app=redis-deployment", 6, timeout=240)
+    pods = wait_ready_pods(core_v1, namespace, "app=redis-deployment", 6,
+                           timeout=TIMEOUTS.slow_start)
     kubectl("get", "pods", "-n", namespace, "-o", "wide")
     placed = sorted({p.spec.node_name for p in pods})
     assert master.metadata.name not in placed, f"application pods on the control plane: {placed}"

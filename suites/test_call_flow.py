@@ -11,6 +11,7 @@ from fixtures.deployments import wait_ready_pods
 from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.plugin import Cluster
+from fixtures.timeouts import TIMEOUTS
 from fixtures.waiting import wait_until
 
 NAME = "redis-deployment"
@@ -121,7 +122,8 @@ def test_the_controller_manager_scheduler_and_kubelets_list_and_watch(
         pod = core_v1.read_namespaced_pod("watched", namespace, _request_timeout=30)
         return bool(found), f"no binding logged; pod watched on node {pod.spec.node_name}"
 
-    wait_until("the binding of pod watched in the audit log", binding_logged, timeout=60)
+    wait_until("the binding of pod watched in the audit log", binding_logged,
+               timeout=TIMEOUTS.api_change)
     bindings, new = bindings_of_watched(), audit_events(master)[before:]
     evidence.add("the audit log from the pod's creation to its binding",
                  "\n".join(audit_line(e) for e in new))

@@ -18,6 +18,7 @@ from fixtures.manifests import manifest
 from fixtures.nodes import is_ready, node_down
 from fixtures.plugin import Cluster
 from fixtures.pods import wait_running_and_ready
+from fixtures.timeouts import TIMEOUTS
 from fixtures.waiting import Unrecoverable, wait_until
 
 
@@ -42,7 +43,7 @@ def test_a_deployment_pod_moves_off_a_failed_node_while_a_bare_pod_is_evicted(
     started = time.monotonic()
     with node_down(core_v1, node, evidence):
         (replacement,) = wait_ready_pods(
-            core_v1, namespace, "app=redis-deployment", 1, timeout=240,
+            core_v1, namespace, "app=redis-deployment", 1, timeout=TIMEOUTS.slow_start,
             exclude=frozenset({moved.metadata.name}),
         )
         evidence.measure("Deployment pod Ready on another node after the node went down",
@@ -62,7 +63,7 @@ def test_a_deployment_pod_moves_off_a_failed_node_while_a_bare_pod_is_evicted(
                 f"pod redis on {node}, deletionTimestamp={bare.metadata.deletion_timestamp}")
 
         wait_until(f"the bare pod's eviction from {node} (toleration 20 s)", evicted,
-                   timeout=180)
+                   timeout=TIMEOUTS.pod_start)
         evidence.measure("bare pod marked for deletion after the node went down",
                          time.monotonic() - started)
         kubectl("get", "pods", "-n", namespace, "-o", "wide")
@@ -75,7 +76,8 @@ def test_a_deployment_pod_moves_off_a_failed_node_while_a_bare_pod_is_evicted(
         return not pods, str([(p.metadata.name, p.spec.node_name) for p in pods])
 
     # Back on its node, kubelet finishes the deletion: the pod is gone for good.
-    wait_until("the evicted bare pod to be gone once its node is back", gone, timeout=120)
+    wait_until("the evicted bare pod to be gone once its node is back", gone,
+               timeout=TIMEOUTS.pod_change)
 
 
 @pytest.mark.claim("pod-bound-to-its-node")

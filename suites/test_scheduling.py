@@ -16,6 +16,7 @@ from fixtures.evidence import Evidence
 from fixtures.kubectl import Kubectl
 from fixtures.manifests import manifest
 from fixtures.pods import wait_running_and_ready
+from fixtures.timeouts import TIMEOUTS
 from fixtures.waiting import wait_until
 
 GI = 1 << 30
@@ -71,7 +72,8 @@ def test_two_tied_2gi_pods_leave_the_second_unschedulable_on_the_3_5gi_node(
             return True, conditions[0].message
         return False, f"node={pod.spec.node_name} conditions={conditions}"
 
-    message = wait_until("the log collector to be found unschedulable", unschedulable, 60)
+    message = wait_until("the log collector to be found unschedulable", unschedulable,
+                         timeout=TIMEOUTS.api_change)
     evidence.add("scheduler's verdict on log-collector", message)
     kubectl("get", "pods", "-n", namespace, "-o", "wide")
     assert "Insufficient memory" in message
@@ -99,7 +101,7 @@ def test_the_scheduler_scores_feasible_nodes_and_picks_the_preferred_one(
                   for p in core_v1.list_namespaced_pod(namespace, _request_timeout=30).items}
         return all(placed.get(name) for name in wanted), placed
 
-    placed = wait_until("every pod to be bound to a node", all_bound, timeout=60)
+    placed = wait_until("every pod to be bound to a node", all_bound, timeout=TIMEOUTS.api_change)
     evidence.add("preferred node -> node the scheduler chose",
                  "\n".join(f"{name}: prefers {wanted[name]}, bound to {placed[name]}"
                             for name in sorted(wanted)))

@@ -13,6 +13,7 @@ from fixtures.nodes import is_ready
 from fixtures.outside import outside_client
 from fixtures.plugin import Cluster
 from fixtures.redis import create, ready_pods, replication, wait_link_up
+from fixtures.timeouts import TIMEOUTS
 from fixtures.tutorial import printed
 from fixtures.waiting import wait_until
 
@@ -101,7 +102,7 @@ def test_the_replica_recovers_by_itself_once_the_service_is_created(
         return "Unable to connect to MASTER" in log, log[-400:]
 
     log = wait_until("redis-sfs-1 to log that it cannot reach its master", failing,
-                     timeout=90)
+                     timeout=TIMEOUTS.sync)
     lines = [line for line in log.splitlines() if "MASTER" in line][:4]
     evidence.add("the tutorial printed (lines 175-177)", printed(175, 177))
     evidence.add("kubectl logs redis-sfs-1 prints today", "\n".join(lines))
