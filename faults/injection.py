@@ -16,7 +16,8 @@ from faults.catalogue import EXEMPT, FAULTS
 from faults.context import FaultContext, FaultError, first_line
 from faults.health import wait_healthy
 from faults.registry import Fault
-from fixtures.claims import claims_of, load_catalogue
+from fixtures.catalogue import load_catalogue
+from fixtures.claims import claims_of
 from fixtures.evidence import Evidence
 from fixtures.plugin import Cluster
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.claims import (
+from fixtures.catalogue import (
     CATALOGUE,
     TUTORIAL,
     Claim,

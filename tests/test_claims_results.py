@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from fixtures import report
-from fixtures.claims import load_catalogue
+from fixtures.catalogue import load_catalogue
 from fixtures.kubectl import Kubectl
 from fixtures.plugin import Cluster
 from tests.reporting import REPO, SAMPLE_ATTACHMENTS, SAMPLE_STATUS, run_sample_suite

@@ -13,7 +13,7 @@ from faults.actions import Rule
 from faults.catalogue import EXEMPT, FAULTS
 from faults.context import command
 from faults.demo import table
-from fixtures.claims import CATALOGUE, load_catalogue
+from fixtures.catalogue import CATALOGUE, load_catalogue
 from tests.test_claims_catalogue import declared_claims
 
 REPO = CATALOGUE.parent.parent
