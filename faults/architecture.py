@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from faults import actions as act
-from faults.actions import BACKUPS, Rule
+from faults import static_pods
+from faults.actions import Rule
 from faults.common import pod
 from faults.context import FaultContext, FaultError, command
 from faults.health import DOCKER_ON_NODE
 from faults.registry import fault
+from faults.static_pods import BACKUPS
 from fixtures.commands import node_exec
 from fixtures.credentials import UNISSUED_TOKEN
 from fixtures.nodes import is_ready
@@ -23,7 +25,7 @@ from fixtures.waiting import wait_until
 
 @fault("arch-control-plane-components")
 def scheduler_removed(ctx: FaultContext) -> Iterator[None]:
-    with act.static_pod_removed(ctx, "kube-scheduler"):
+    with static_pods.static_pod_removed(ctx, "kube-scheduler"):
         yield
 
 
@@ -148,7 +150,7 @@ def unverified_requests_served(ctx: FaultContext) -> Iterator[None]:
     try:
         with act.labelled(ctx, "clusterrolebinding", "tutorial-suite-fault-anonymous-admin",
                           binding), \
-                act.static_pod_edited(ctx, "kube-apiserver", edit, "a static token file"):
+                static_pods.static_pod_edited(ctx, "kube-apiserver", edit, "a static token file"):
             status = wait_until("an anonymous request to be served",
                                 lambda: (anonymous_get(ctx) == 200, anonymous_get(ctx)),
                                 timeout=TIMEOUTS.slow_start, interval=2)

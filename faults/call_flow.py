@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from kubernetes import client
 
 from faults import actions as act
+from faults import static_pods
 from faults.context import FaultContext
 from faults.registry import fault
 from fixtures.timeouts import TIMEOUTS
@@ -14,13 +15,13 @@ from fixtures.waiting import wait_until
 
 @fault("flow-list-watch")
 def deployment_controller_off(ctx: FaultContext) -> Iterator[None]:
-    with act.controller_manager(ctx, off=("deployment-controller",)):
+    with static_pods.controller_manager(ctx, off=("deployment-controller",)):
         yield
 
 
 @fault("flow-components-list-watch")
 def scheduler_removed(ctx: FaultContext) -> Iterator[None]:
-    with act.static_pod_removed(ctx, "kube-scheduler"):
+    with static_pods.static_pod_removed(ctx, "kube-scheduler"):
         yield
 
 
@@ -53,6 +54,6 @@ def pods_bound_without_scheduler(ctx: FaultContext) -> Iterator[None]:
                 core.create_namespaced_binding(namespace, body, _preload_content=False)
                 ctx.note(f"pod {waiting.metadata.name} bound to {target} by hand")
 
-    with act.static_pod_removed(ctx, "kube-scheduler"), \
+    with static_pods.static_pod_removed(ctx, "kube-scheduler"), \
             ctx.watching(f"pods of {namespace} to bind by hand", bind):
         yield

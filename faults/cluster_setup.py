@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 from kubernetes import client
 
-from faults import actions as act
-from faults.actions import BACKUPS
+from faults import static_pods
 from faults.context import FaultContext, FaultError
 from faults.health import KIND_VERSION_BACKUP
 from faults.registry import fault
+from faults.static_pods import BACKUPS
 from fixtures.cluster import minor
 from fixtures.commands import node_exec
 from fixtures.timeouts import TIMEOUTS
@@ -68,7 +68,7 @@ def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
         return served == expected, served
 
     try:
-        with act.static_pod_edited(ctx, "kube-apiserver", edit, f"image {image}",
+        with static_pods.static_pod_edited(ctx, "kube-apiserver", edit, f"image {image}",
                                    before_write=load):
             wait_until(f"the apiserver to serve {other}", lambda: serving(other),
                        timeout=TIMEOUTS.slow_start, interval=2)

@@ -16,16 +16,8 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from faults.actions import (
-    BACKUPS,
-    COMMENT,
-    FAULT_LABEL,
-    LEASED,
-    MANIFESTS,
-    ORIGINAL,
-    lease_holder,
-    mirror_pod,
-)
+from faults.actions import COMMENT, FAULT_LABEL, ORIGINAL
+from faults.static_pods import BACKUPS, LEASED, MANIFESTS, lease_holder, mirror_pod
 from fixtures.cluster import api_client
 from fixtures.commands import run
 from fixtures.nodes import is_ready

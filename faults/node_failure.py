@@ -4,7 +4,7 @@ what makes the claim false on the real cluster (faults.registry.fault)."""
 import json
 from collections.abc import Iterator
 
-from faults import actions as act
+from faults import static_pods
 from faults.common import pod
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
@@ -15,7 +15,7 @@ from fixtures.nodes import is_ready
 def replicaset_controller_off_before_failure(ctx: FaultContext) -> Iterator[None]:
     ctx.after(command("run", "redis"), "kube-controller-manager without its ReplicaSet "
               "controller", lambda _: ctx.stack.enter_context(
-                  act.controller_manager(ctx, off=("replicaset-controller",))))
+                  static_pods.controller_manager(ctx, off=("replicaset-controller",))))
     yield
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from kubernetes import client
 
 from faults import actions as act
+from faults import static_pods
 from faults.context import FaultContext, command
 from faults.registry import fault
 from fixtures.manifests import manifest
@@ -88,7 +89,7 @@ def operator_cannot_patch(ctx: FaultContext) -> Iterator[None]:
 
 @fault("op-garbage-collects")
 def garbage_collector_off(ctx: FaultContext) -> Iterator[None]:
-    with act.controller_manager(ctx, "--enable-garbage-collector=false"):
+    with static_pods.controller_manager(ctx, "--enable-garbage-collector=false"):
         yield
 
 

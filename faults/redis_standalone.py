@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from faults import actions as act
+from faults import static_pods
 from faults.actions import Rule
 from faults.common import pod, pod_exec
 from faults.context import FaultContext, FaultError, command
@@ -111,13 +112,13 @@ def bare_pod_adopted(ctx: FaultContext) -> Iterator[None]:
 def controller_manager_stopped_before_delete(ctx: FaultContext) -> Iterator[None]:
     ctx.before(command("delete", "pod"), "kube-controller-manager stopped",
                lambda _: ctx.stack.enter_context(
-                   act.static_pod_removed(ctx, "kube-controller-manager")))
+                   static_pods.static_pod_removed(ctx, "kube-controller-manager")))
     yield
 
 
 @fault("deployment-uses-replicaset")
 def replicaset_controller_off(ctx: FaultContext) -> Iterator[None]:
-    with act.controller_manager(ctx, off=("replicaset-controller",)):
+    with static_pods.controller_manager(ctx, off=("replicaset-controller",)):
         yield
 
 

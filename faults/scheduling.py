@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from faults import actions as act
+from faults import static_pods
 from faults.context import FaultContext
 from faults.health import SCHEDULER_CONFIG
 from faults.registry import fault
@@ -39,9 +39,9 @@ def scheduler_configured(ctx: FaultContext, config: str, what: str) -> Iterator[
         spec["volumes"].append(
             {"name": "fault-config", "hostPath": {"path": SCHEDULER_CONFIG, "type": "File"}})
 
-    act.write_node_file(ctx, node, SCHEDULER_CONFIG, config)
+    static_pods.write_node_file(ctx, node, SCHEDULER_CONFIG, config)
     try:
-        with act.static_pod_edited(ctx, "kube-scheduler", edit,
+        with static_pods.static_pod_edited(ctx, "kube-scheduler", edit,
                                    f"--config={SCHEDULER_CONFIG} ({what})"):
             yield
     finally:

@@ -9,6 +9,7 @@ import yaml
 from kubernetes import client
 
 from faults import actions as act
+from faults import static_pods
 from faults.actions import Rule
 from faults.common import pod, pod_exec
 from faults.context import FaultContext, FaultError, command
@@ -164,7 +165,7 @@ def replication_cut(ctx: FaultContext) -> Iterator[None]:
 def statefulset_controller_off(ctx: FaultContext) -> Iterator[None]:
     ctx.before(command("delete", "pod", "redis-sfs-0"), "kube-controller-manager without its "
                "StatefulSet controller", lambda _: ctx.stack.enter_context(
-                   act.controller_manager(ctx, off=("statefulset-controller",))))
+                   static_pods.controller_manager(ctx, off=("statefulset-controller",))))
     yield
 
 
