@@ -13,7 +13,7 @@ from faults import static_pods
 from faults.actions import Rule
 from faults.common import pod
 from faults.context import FaultContext, FaultError, command
-from faults.health import DOCKER_ON_NODE
+from faults.leftovers import DOCKER_ON_NODE
 from faults.registry import fault
 from faults.static_pods import BACKUPS
 from fixtures.commands import node_exec

@@ -9,7 +9,7 @@ from kubernetes import client
 
 from faults import static_pods
 from faults.context import FaultContext, FaultError
-from faults.health import KIND_VERSION_BACKUP
+from faults.leftovers import KIND_VERSION_BACKUP
 from faults.registry import fault
 from faults.static_pods import BACKUPS
 from fixtures.cluster import minor

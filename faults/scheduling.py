@@ -7,7 +7,7 @@ from pathlib import Path
 
 from faults import static_pods
 from faults.context import FaultContext
-from faults.health import SCHEDULER_CONFIG
+from faults.leftovers import SCHEDULER_CONFIG
 from faults.registry import fault
 from fixtures.manifests import manifest
 
