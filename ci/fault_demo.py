@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from faults import demo  # noqa: E402
-from fixtures.toolchain import SUITE_CACHE, pinned  # noqa: E402
+from toolkit.toolchain import SUITE_CACHE, pinned  # noqa: E402
 
 OUT = REPO / "reports" / "faults"
 BASELINE_TIMEOUT = 1200

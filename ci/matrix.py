@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from fixtures.toolchain import KUBERNETES_VERSION_PATTERN, SUITE_CACHE  # noqa: E402
+from toolkit.toolchain import KUBERNETES_VERSION_PATTERN, SUITE_CACHE  # noqa: E402
 
 RUNS = REPO / "reports" / "runs"
 BUILD_TIMEOUT = 3 * 3600  # a cold build of a new Kubernetes version took 35 min on a busy day

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from kubernetes import client
 
 from faults.context import FaultContext, FaultError
-from fixtures.commands import node_exec
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.commands import node_exec
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 COMMENT = "tutorial-suite-fault"
 FAULT_LABEL = "tutorial-suite/fault"

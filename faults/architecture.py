@@ -16,11 +16,11 @@ from faults.context import FaultContext, FaultError, command
 from faults.leftovers import DOCKER_ON_NODE
 from faults.registry import fault
 from faults.static_pods import BACKUPS
-from fixtures.commands import node_exec
-from fixtures.credentials import UNISSUED_TOKEN
-from fixtures.nodes import is_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.commands import node_exec
+from toolkit.credentials import UNISSUED_TOKEN
+from toolkit.nodes import is_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 
 @fault("arch-control-plane-components")

@@ -9,8 +9,8 @@ from faults import actions as act
 from faults import static_pods
 from faults.context import FaultContext
 from faults.registry import fault
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 
 @fault("flow-list-watch")

@@ -12,11 +12,11 @@ from faults.context import FaultContext, FaultError
 from faults.leftovers import KIND_VERSION_BACKUP
 from faults.registry import fault
 from faults.static_pods import BACKUPS
-from fixtures.cluster import minor
-from fixtures.commands import node_exec
-from fixtures.timeouts import TIMEOUTS
-from fixtures.toolchain import find_binary
-from fixtures.waiting import wait_until
+from toolkit.cluster import minor
+from toolkit.commands import node_exec
+from toolkit.timeouts import TIMEOUTS
+from toolkit.toolchain import find_binary
+from toolkit.waiting import wait_until
 
 
 def other_apiserver_image(version: str) -> str | None:

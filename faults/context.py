@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from fixtures.cluster import api_client
-from fixtures.commands import CommandError, docker, node_exec
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest, overridden
-from fixtures.plugin import Cluster
+from toolkit.cluster import Cluster, api_client
+from toolkit.commands import CommandError, docker, node_exec
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest, overridden
 
 
 class FaultError(Exception):
@@ -201,7 +200,7 @@ class FaultContext:
     # -- the test's inputs ---------------------------------------------------------
     def override_manifest(self, relative: str, text: str, what: str) -> None:
         """manifest(relative) gives a file with `text` instead while the fault is on
-        (fixtures.manifests.overridden: every module that reads the manifest sees it)."""
+        (toolkit.manifests.overridden: every module that reads the manifest sees it)."""
         if self._tmp is None:
             self._tmp = Path(tempfile.mkdtemp(prefix="tutorial-suite-fault-"))
             self.stack.callback(shutil.rmtree, self._tmp, True)

@@ -12,11 +12,11 @@ from pathlib import Path
 from kubernetes import client
 
 from faults.leftovers import LEFTOVERS, SYSTEM_NAMESPACES
-from fixtures.cluster import api_client
-from fixtures.nodes import is_ready
-from fixtures.pods import is_running_and_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.cluster import api_client
+from toolkit.nodes import is_ready
+from toolkit.pods import is_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 
 def problems(api: client.ApiClient, kind_name: str) -> list[str]:

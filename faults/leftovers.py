@@ -13,12 +13,12 @@ from kubernetes.client.exceptions import ApiException
 
 from faults.actions import COMMENT, FAULT_LABEL, ORIGINAL
 from faults.static_pods import BACKUPS, LEASED, MANIFESTS, lease_holder, mirror_pod
-from fixtures.commands import run
-from fixtures.operator import DEPLOY_MANIFEST, NAMESPACE
-from fixtures.operator_workflow import marker_rules
-from fixtures.pods import is_running_and_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.commands import run
+from toolkit.operator import DEPLOY_MANIFEST, NAMESPACE
+from toolkit.operator_workflow import marker_rules
+from toolkit.pods import is_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 # What faults put on nodes, where the node check looks for it.
 SCHEDULER_CONFIG = "/etc/kubernetes/fault-scheduler-config.yaml"

@@ -8,7 +8,7 @@ from faults import static_pods
 from faults.common import pod
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
-from fixtures.nodes import is_ready
+from toolkit.nodes import is_ready
 
 
 @fault("deployment-survives-node-failure")

@@ -10,11 +10,11 @@ from faults import actions as act
 from faults import static_pods
 from faults.context import FaultContext, command
 from faults.registry import fault
-from fixtures.manifests import manifest
-from fixtures.operator import DEPLOYMENT, IMAGE, NAMESPACE, load_image
-from fixtures.pods import is_running_and_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.manifests import manifest
+from toolkit.operator import DEPLOYMENT, IMAGE, NAMESPACE, load_image
+from toolkit.pods import is_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 OPERATOR_ROLE = "memcached-operator-manager-role"
 

@@ -12,7 +12,7 @@ from tempfile import TemporaryDirectory
 
 from faults.context import FaultContext, FaultError
 from faults.registry import fault
-from fixtures.operator_workflow import (
+from toolkit.operator_workflow import (
     DEPLOYMENT,
     NAMESPACE,
     Workflow,

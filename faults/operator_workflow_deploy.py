@@ -12,10 +12,10 @@ from faults import actions as act
 from faults.context import FaultContext, FaultError
 from faults.operator_workflow import after, before, undeployed, workflow
 from faults.registry import fault
-from fixtures.manifests import manifest
-from fixtures.operator_workflow import DEPLOYMENT, IMAGE, NAMESPACE, VERSION
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.manifests import manifest
+from toolkit.operator_workflow import DEPLOYMENT, IMAGE, NAMESPACE, VERSION
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 ROLE = "memcached-operator-manager-role"
 SERVICE_ACCOUNT = (NAMESPACE, DEPLOYMENT)

@@ -10,10 +10,10 @@ from faults.actions import Rule
 from faults.common import pod, pod_exec
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
-from fixtures.manifests import manifest
-from fixtures.timeouts import TIMEOUTS
-from fixtures.toolchain import pinned
-from fixtures.waiting import wait_until
+from toolkit.manifests import manifest
+from toolkit.timeouts import TIMEOUTS
+from toolkit.toolchain import pinned
+from toolkit.waiting import wait_until
 
 
 @fault("redis-kubectl-run")

@@ -9,7 +9,7 @@ from faults import static_pods
 from faults.context import FaultContext
 from faults.leftovers import SCHEDULER_CONFIG
 from faults.registry import fault
-from fixtures.manifests import manifest
+from toolkit.manifests import manifest
 
 
 @fault("pod-scheduling-unit")

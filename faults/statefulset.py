@@ -14,10 +14,10 @@ from faults.actions import Rule
 from faults.common import pod, pod_exec
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
-from fixtures.manifests import manifest
-from fixtures.pods import is_running_and_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.manifests import manifest
+from toolkit.pods import is_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 TEST_NET = "192.0.2.10"  # RFC 5737 documentation address: nobody's
 

@@ -13,10 +13,10 @@ import yaml
 from kubernetes import client
 
 from faults.context import FaultContext, FaultError
-from fixtures.commands import node_exec
-from fixtures.pods import is_running_and_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.commands import node_exec
+from toolkit.pods import is_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 MANIFESTS = "/etc/kubernetes/manifests"
 BACKUPS = "/etc/kubernetes/fault-backup"

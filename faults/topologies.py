@@ -7,9 +7,9 @@ import yaml
 
 from faults.context import FaultContext, FaultError
 from faults.registry import fault
-from fixtures.timeouts import TIMEOUTS
-from fixtures.topology import Topology
-from fixtures.waiting import wait_until
+from toolkit.timeouts import TIMEOUTS
+from toolkit.topology import Topology
+from toolkit.waiting import wait_until
 
 CDS = "/home/envoy/cds.yaml"  # kind's pkg/cluster/internal/loadbalancer/config.go
 

@@ -8,19 +8,24 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from fixtures.cluster import ClusterOptions, api_client, bring_up_kind, wait_for_cluster_ready
-from fixtures.commands import node_exec
-from fixtures.credentials import UNISSUED_TOKEN, foreign_client_certificate
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.nodes import control_plane_nodes, is_ready
-from fixtures.plugin import Cluster
-from fixtures.pods import is_running_and_ready, record_pod, wait_running_and_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.toolchain import find_binary
-from fixtures.waiting import Unrecoverable, wait_until
+from toolkit.cluster import (
+    Cluster,
+    ClusterOptions,
+    api_client,
+    bring_up_kind,
+    wait_for_cluster_ready,
+)
+from toolkit.commands import node_exec
+from toolkit.credentials import UNISSUED_TOKEN, foreign_client_certificate
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.nodes import control_plane_nodes, is_ready
+from toolkit.pods import is_running_and_ready, record_pod, wait_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.toolchain import find_binary
+from toolkit.waiting import Unrecoverable, wait_until
 
 CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"}
 

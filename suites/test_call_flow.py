@@ -6,13 +6,13 @@ from collections.abc import Callable
 import pytest
 from kubernetes import client, watch
 
-from fixtures.control_plane import audit_events, audit_line, etcdctl
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.plugin import Cluster
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.cluster import Cluster
+from toolkit.control_plane import audit_events, audit_line, etcdctl
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 NAME = "redis-deployment"
 COMPONENTS = ("system:kube-controller-manager", "system:kube-scheduler")

@@ -8,12 +8,12 @@ import pytest
 import yaml
 from kubernetes import client
 
-from fixtures.commands import node_exec
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.nodes import control_plane_nodes
-from fixtures.plugin import Cluster
-from fixtures.tutorial import printed
+from toolkit.cluster import Cluster
+from toolkit.commands import node_exec
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.nodes import control_plane_nodes
+from toolkit.tutorial import printed
 
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 # What `kubectl version` prints since kubectl 1.28 (the --short form became the default).

@@ -11,15 +11,15 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.nodes import is_ready, node_down
-from fixtures.plugin import Cluster
-from fixtures.pods import wait_running_and_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import Unrecoverable, wait_until
+from toolkit.cluster import Cluster
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.nodes import is_ready, node_down
+from toolkit.pods import wait_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import Unrecoverable, wait_until
 
 
 @pytest.mark.disruptive

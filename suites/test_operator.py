@@ -7,13 +7,13 @@ import pytest
 import yaml
 from kubernetes import client
 
-from fixtures.deployments import pods_of, wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.operator import DEPLOYMENT, SAMPLE
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.deployments import pods_of, wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.operator import DEPLOYMENT, SAMPLE
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 GROUP, VERSION, PLURAL = "cache.tutorial.example", "v1alpha1", "memcacheds"
 NAME = "memcached-sample"

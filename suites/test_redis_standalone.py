@@ -7,14 +7,14 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.pods import record_pod, wait_running_and_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.tutorial import printed
-from fixtures.waiting import holds_for, wait_until
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.pods import record_pod, wait_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.tutorial import printed
+from toolkit.waiting import holds_for, wait_until
 
 
 def run_redis(kubectl: Kubectl, namespace: str) -> str:

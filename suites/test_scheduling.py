@@ -12,12 +12,12 @@ import yaml
 from kubernetes import client
 from kubernetes.utils import parse_quantity
 
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.pods import wait_running_and_ready
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import wait_until
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.pods import wait_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 GI = 1 << 30
 PODS_PER_NODE = 3  # all of them on their preferred node: not a coin's luck (1 in 2**6)

@@ -5,17 +5,17 @@ after the StatefulSet, the replica recovering by itself)."""
 import pytest
 from kubernetes import client
 
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.nodes import is_ready
-from fixtures.outside import outside_client
-from fixtures.plugin import Cluster
-from fixtures.redis import create, ready_pods, replication, wait_link_up
-from fixtures.timeouts import TIMEOUTS
-from fixtures.tutorial import printed
-from fixtures.waiting import wait_until
+from toolkit.cluster import Cluster
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.nodes import is_ready
+from toolkit.outside import outside_client
+from toolkit.redis import create, ready_pods, replication, wait_link_up
+from toolkit.timeouts import TIMEOUTS
+from toolkit.tutorial import printed
+from toolkit.waiting import wait_until
 
 
 @pytest.mark.claim("svc-yaml-as-printed")

@@ -6,16 +6,16 @@ import time
 import pytest
 from kubernetes import client, watch
 
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.nodes import frozen
-from fixtures.plugin import Cluster
-from fixtures.pods import is_running_and_ready, record_pod
-from fixtures.redis import SELECTOR, create, ready_pods, redis_cli, replication, wait_link_up
-from fixtures.timeouts import TIMEOUTS
-from fixtures.waiting import Unrecoverable, holds_for, wait_until
+from toolkit.cluster import Cluster
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.nodes import frozen
+from toolkit.pods import is_running_and_ready, record_pod
+from toolkit.redis import SELECTOR, create, ready_pods, redis_cli, replication, wait_link_up
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import Unrecoverable, holds_for, wait_until
 
 
 def ready_since(pod: client.V1Pod) -> float:

@@ -5,10 +5,10 @@ apiservers scaled horizontally behind a load balancer."""
 import pytest
 from kubernetes import client
 
-from fixtures.commands import docker, node_exec
-from fixtures.evidence import Evidence
-from fixtures.topology import Topology, apiserver_stopped
-from fixtures.waiting import holds_for
+from toolkit.commands import docker, node_exec
+from toolkit.evidence import Evidence
+from toolkit.topology import Topology, apiserver_stopped
+from toolkit.waiting import holds_for
 
 pytestmark = pytest.mark.topology
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.catalogue import (
+from toolkit.catalogue import (
     CATALOGUE,
     TUTORIAL,
     Claim,

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import pytest
 
 from fixtures import report
-from fixtures.catalogue import load_catalogue
-from fixtures.kubectl import Kubectl
-from fixtures.plugin import Cluster
 from tests.reporting import REPO, SAMPLE_ATTACHMENTS, SAMPLE_STATUS, run_sample_suite
+from toolkit.catalogue import load_catalogue
+from toolkit.cluster import Cluster
+from toolkit.kubectl import Kubectl
 
 
 @pytest.fixture(scope="module")

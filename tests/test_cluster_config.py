@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.cluster import (
+from toolkit.cluster import (
     failure_lines,
     kind_config,
     kubernetes_version_of,
@@ -14,8 +14,8 @@ from fixtures.cluster import (
     official_image,
     official_images,
 )
-from fixtures.errors import SetupError
-from fixtures.toolchain import pinned
+from toolkit.errors import SetupError
+from toolkit.toolchain import pinned
 
 
 def kubelet_patches(config: str) -> list[dict]:
