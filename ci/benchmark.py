@@ -112,7 +112,7 @@ wait_for_cluster_ready(api_client(opts.kubeconfig))
 
 def pytest(args: list[str], junit: Path, env: dict[str, str], log: Path) -> float:
     return run([str(REPO / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider",
-                f"--cluster-name={CLUSTER}", "--image-source=offline", "--keep-cluster",
+                f"--cluster-name={CLUSTER}", "--tutorial-image-source=offline", "--keep-cluster",
                 f"--junitxml={junit}", *args], env, log, check=False)
 
 

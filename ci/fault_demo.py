@@ -42,7 +42,7 @@ class Demo:
         self.pytest = [
             str(REPO / ".venv/bin/pytest"), "-p", "faults.plugin", "-p", "no:cacheprovider",
             "-q", "--ignore-glob=*/test_zz_*", f"--cluster-name={cluster}", "--keep-cluster",
-            "--image-source=offline",
+            "--tutorial-image-source=offline",
             # The default version's own kubectl: a matrix run beside it swaps `kubectl`.
             f"--kind-kubectl-bin={SUITE_CACHE / 'bin' / f'kubectl-{version}'}",
         ]
@@ -69,7 +69,7 @@ class Demo:
         whatever an interrupted run left behind is repaired."""
         say(f"cluster {self.cluster}: up and healthy?")
         log = OUT / f"baseline-{self.cluster}.log"
-        rc = self.run([*self.pytest, f"--reports-dir={OUT}/baseline-{self.cluster}",
+        rc = self.run([*self.pytest, f"--tutorial-reports-dir={OUT}/baseline-{self.cluster}",
                        "suites/test_cluster_setup.py"], log, BASELINE_TIMEOUT)
         if rc != 0:
             tail = "".join(log.read_text().splitlines(keepends=True)[-20:])
@@ -83,8 +83,9 @@ class Demo:
         log, verdict = OUT / f"{claim}.log", OUT / f"{claim}.json"
         verdict.unlink(missing_ok=True)
         started = time.monotonic()
-        rc = self.run([*self.pytest, f"--inject-fault={claim}", f"--reports-dir={OUT}/{claim}",
-                       f"--fault-report={verdict}"], log, timeout)
+        rc = self.run([*self.pytest, f"--inject-fault={claim}",
+                       f"--tutorial-reports-dir={OUT}/{claim}", f"--fault-report={verdict}"],
+                      log, timeout)
         seconds = round(time.monotonic() - started)
         restored, repairable = "yes", True
         if not self.health(log, "--wait", "120"):

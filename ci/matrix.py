@@ -54,11 +54,12 @@ def one_version(version: str, offline: bool) -> tuple[str, int, int, str]:
         return version, 0, 0, "tools install failed"
     say(f"{version}: running the suite")
     started = time.monotonic()
-    rc = run([str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider", f"--k8s-version={version}",
-              f"--cluster-name=matrix-{version.replace('.', '-')}", f"--reports-dir={out}",
+    rc = run([str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider",
+              f"--tutorial-k8s-version={version}",
+              f"--cluster-name=matrix-{version.replace('.', '-')}", f"--tutorial-reports-dir={out}",
               f"--alluredir={out}/allure-results", f"--junitxml={out}/junit.xml",
               f"--kind-kubectl-bin={SUITE_CACHE / 'bin' / f'kubectl-{version}'}",
-              f"--image-source={'offline' if offline else 'official'}"], SUITE_TIMEOUT)
+              f"--tutorial-image-source={'offline' if offline else 'official'}"], SUITE_TIMEOUT)
     suite = round(time.monotonic() - started)
     if run(["bash", "ci/report.sh", f"{out}/allure-results", f"{out}/html"], 1800) != 0 and rc == 0:
         rc = 1

@@ -63,7 +63,7 @@ def test_allure_results_carry_claims_verdicts_and_evidence(sample: Path):
 def test_no_results_file_without_suite_tests(tmp_path: Path):
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_waiting.py",
-         f"--reports-dir={tmp_path}"],
+         f"--tutorial-reports-dir={tmp_path}"],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stdout
