@@ -18,6 +18,7 @@ from toolkit.cluster import (
     wait_for_cluster_ready,
 )
 from toolkit.commands import docker, run
+from toolkit.credentials import self_signed
 from toolkit.errors import SetupError
 from toolkit.kubectl import Kubectl
 from toolkit.timeouts import TIMEOUTS
@@ -92,8 +93,12 @@ def ha_external_etcd(main: Cluster) -> Iterator[Topology]:
         endpoint = stack.enter_context(external_etcd(f"{name}-etcd", etcd_image(main)))
         run([str(opts.kind_path), "delete", "cluster", f"--name={name}"], timeout=300,
             check=False)
+        ca_dir = kubeconfig.parent / "etcd-ca"
+        ca_dir.mkdir(parents=True, exist_ok=True)
+        self_signed(ca_dir, "ca", "/CN=etcd-ca")
         kind, _ = bring_up_kind(opts, base="kind-ha-external-etcd.yaml",
-                                values={"EXTERNAL_ETCD_ENDPOINT": endpoint},
+                                values={"EXTERNAL_ETCD_ENDPOINT": endpoint,
+                                        "/ETCD_CA_DIR": str(ca_dir)},
                                 create_timeout=CREATE_TIMEOUT)
         stack.callback(kind.delete)
         api = api_client(kubeconfig)
