@@ -1,3 +1,10 @@
-"""The suite's entry point for pytest: everything lives in fixtures/plugin.py."""
+"""The suite's entry point for pytest: its plugins live in fixtures/ (what they build on,
+in toolkit/)."""
 
-pytest_plugins = ["fixtures.plugin", "fixtures.claims", "fixtures.operator"]
+pytest_plugins = [
+    "fixtures.options",
+    "fixtures.plugin",
+    "fixtures.claims",
+    "fixtures.operator",
+    "fixtures.topology",
+]

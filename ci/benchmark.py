@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from fixtures.toolchain import pinned  # noqa: E402
+from toolkit.toolchain import pinned  # noqa: E402
 
 CLUSTER = "tutorial-suite-bench"
 # Images the toolchain builds or stands in for; a cold build starts without them.
@@ -98,8 +98,8 @@ def bench_cluster(env: dict[str, str], logs: Path) -> Iterator[float]:
 CREATE = """
 import sys
 from pathlib import Path
-from fixtures.cluster import ClusterOptions, api_client, bring_up_kind, wait_for_cluster_ready
-from fixtures.toolchain import find_binary, pinned
+from toolkit.cluster import ClusterOptions, api_client, bring_up_kind, wait_for_cluster_ready
+from toolkit.toolchain import find_binary, pinned
 name = sys.argv[1]
 opts = ClusterOptions(
     name=name, kubernetes_version=pinned("KUBERNETES_VERSION"), node_image=None,
@@ -112,7 +112,7 @@ wait_for_cluster_ready(api_client(opts.kubeconfig))
 
 def pytest(args: list[str], junit: Path, env: dict[str, str], log: Path) -> float:
     return run([str(REPO / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider",
-                f"--cluster-name={CLUSTER}", "--image-source=offline", "--keep-cluster",
+                f"--cluster-name={CLUSTER}", "--tutorial-image-source=offline", "--keep-cluster",
                 f"--junitxml={junit}", *args], env, log, check=False)
 
 

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from faults.catalogue import EXEMPT, FAULTS  # noqa: E402 - after the path is set
-from fixtures.claims import claim_decorations, load_catalogue  # noqa: E402
+from toolkit.catalogue import claim_decorations, load_catalogue  # noqa: E402
 
 
 def tests_with_lines() -> dict[str, list[str]]:

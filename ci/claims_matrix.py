@@ -55,7 +55,8 @@ def load_run(path: Path) -> Run:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file (the suite writes it into --reports-dir)") from None
+        raise InputError(f"{path}: no such file (the suite writes it into "
+                         "--tutorial-reports-dir)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not readable JSON ({exc})") from None
     claims = data.get("claims") if isinstance(data, dict) else None

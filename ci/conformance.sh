@@ -9,7 +9,7 @@ source ci/setup.sh
 source_flag=$([ "$OFFLINE" = 1 ] && echo offline || echo official)
 mkdir -p reports
 suite=0
-.venv/bin/pytest --image-source="$source_flag" --alluredir=reports/allure-results \
+.venv/bin/pytest --tutorial-image-source="$source_flag" --alluredir=reports/allure-results \
   --clean-alluredir --junitxml=reports/junit.xml "$@" || suite=$?
 reports=0
 bash ci/report.sh || reports=$?

@@ -16,7 +16,7 @@ go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -shellcheck= ci/workfl
 (cd operator && go vet ./... && go test ./... && hack/verify-generated.sh)
 .venv/bin/pytest -q -p no:cacheprovider tests --junitxml=reports/project-tests.xml
 suite=0
-.venv/bin/pytest --image-source=offline --alluredir=reports/allure-results --clean-alluredir \
+.venv/bin/pytest --tutorial-image-source=offline --alluredir=reports/allure-results --clean-alluredir \
   --junitxml=reports/junit.xml "$@" || suite=$?
 reports=0
 bash ci/report.sh || reports=$?

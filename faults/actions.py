@@ -3,191 +3,26 @@ thing, waits (bounded polling) until the break has taken effect, and in its `fin
 puts the thing back and waits until it works again.
 
 What a killed run would leave behind is kept where faults/health.py finds and repairs it:
-original static-pod manifests under /etc/kubernetes/fault-backup on the control plane,
 iptables rules commented `tutorial-suite-fault`, objects labelled `tutorial-suite/fault`,
-configmaps annotated with their original data.
+configmaps annotated with their original data (static pods: faults/static_pods.py).
 """
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-import yaml
 from kubernetes import client
 
 from faults.context import FaultContext, FaultError
-from fixtures.nodes import node_exec
-from fixtures.pods import is_running_and_ready
-from fixtures.waiting import wait_until
+from toolkit.commands import node_exec
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
-MANIFESTS = "/etc/kubernetes/manifests"
-BACKUPS = "/etc/kubernetes/fault-backup"
 COMMENT = "tutorial-suite-fault"
 FAULT_LABEL = "tutorial-suite/fault"
 ORIGINAL = "tutorial-suite/fault-original"  # annotation: an object's data before the fault
-LEASED = {"kube-controller-manager", "kube-scheduler"}
-
-
-# -- static pods of the control plane ------------------------------------------------
-def mirror_pod(core: client.CoreV1Api, component: str) -> client.V1Pod | None:
-    pods = core.list_namespaced_pod(
-        "kube-system", label_selector=f"component={component},tier=control-plane").items
-    return pods[0] if pods else None
-
-
-def running_containers(node: str, component: str) -> list[str]:
-    out = node_exec(node, "crictl", "ps", "--state", "running", "--name", f"^{component}$", "-q")
-    return out.split()
-
-
-def lease_holder(api: client.ApiClient, name: str) -> tuple[str | None, datetime | None]:
-    lease = client.CoordinationV1Api(api).read_namespaced_lease(name, "kube-system")
-    return lease.spec.holder_identity, lease.spec.renew_time
-
-
-def write_node_file(ctx: FaultContext, node: str, path: str, text: str) -> None:
-    """Writes a file atomically (a hidden temporary file, which kubelet ignores, renamed)."""
-    directory, _, name = path.rpartition("/")
-    tmp = f"{directory}/.{name}.fault-tmp"
-    ctx.node(node, "sh", "-c", 'cat > "$1" && mv "$1" "$2"', "sh", tmp, path, stdin=text)
-
-
-def backup_manifest(ctx: FaultContext, component: str) -> str:
-    node, backup = ctx.control_plane, f"{BACKUPS}/{component}.yaml"
-    if node_exec(node, "sh", "-c", f"test -e {backup} && echo yes || echo no").strip() == "yes":
-        raise FaultError(f"{node}:{backup} exists: an earlier fault was not undone "
-                         "(run `python -m faults.health --repair`)")
-    ctx.node(node, "mkdir", "-p", BACKUPS)
-    ctx.node(node, "cp", f"{MANIFESTS}/{component}.yaml", backup)
-    return node_exec(node, "cat", backup)
-
-
-def wait_component(
-    ctx: FaultContext, component: str, command: list[str], since: float,
-    old_holder: str | None, timeout: float = 240,
-) -> None:
-    """Until the static pod runs `command`, started after `since`, is Ready and, for the
-    components that elect a leader, leads (a new holder of its lease, renewed lately)."""
-    core = ctx.core
-
-    def probe() -> tuple[bool, str]:
-        pod = mirror_pod(core, component)
-        if pod is None:
-            return False, "no mirror pod yet"
-        if pod.spec.containers[0].command != command:
-            return False, "the mirror pod still shows the former command"
-        state = (pod.status.container_statuses or [None])[0]
-        started = state and state.state.running and state.state.running.started_at
-        if not started or started.timestamp() < since - 1:
-            return False, f"container not (re)started: {state and state.state}"
-        if not is_running_and_ready(pod):
-            return False, f"not ready: phase={pod.status.phase}"
-        if component in LEASED:
-            holder, renewed = lease_holder(ctx.api, component)
-            fresh = renewed and (datetime.now(UTC) - renewed).total_seconds() < 20
-            if holder == old_holder or not fresh:
-                return False, f"lease held by {holder}, renewed {renewed}"
-        return True, "running"
-
-    wait_until(f"{component} to run its manifest again and lead", probe, timeout, interval=2)
-    ctx.note(f"{component} runs and is ready")
-
-
-def restore_manifest(ctx: FaultContext, component: str, original: str) -> None:
-    node = ctx.control_plane
-    holder = lease_holder(ctx.api, component)[0] if component in LEASED else None
-    since = time.time()
-    write_node_file(ctx, node, f"{MANIFESTS}/{component}.yaml", original)
-    command = yaml.safe_load(original)["spec"]["containers"][0]["command"]
-    wait_component(ctx, component, command, since, holder)
-    ctx.node(node, "rm", "-f", f"{BACKUPS}/{component}.yaml")
-
-
-@contextmanager
-def static_pod_removed(ctx: FaultContext, component: str) -> Iterator[None]:
-    """Moves a control-plane component's manifest out of /etc/kubernetes/manifests:
-    kubelet stops the component and deletes its mirror pod."""
-    node = ctx.control_plane
-    original = backup_manifest(ctx, component)
-    try:
-        ctx.node(node, "rm", f"{MANIFESTS}/{component}.yaml")
-
-        def stopped() -> tuple[bool, str]:
-            running = running_containers(node, component)
-            mirror = mirror_pod(ctx.core, component)
-            return not running and mirror is None, f"containers={running} mirror={bool(mirror)}"
-
-        wait_until(f"{component} to stop", stopped, timeout=120, interval=1)
-        ctx.note(f"{component} stopped: its container and its mirror pod are gone")
-        yield
-    finally:
-        restore_manifest(ctx, component, original)
-
-
-@contextmanager
-def static_pod_edited(
-    ctx: FaultContext, component: str, edit: Callable[[dict], None], what: str,
-    before_write: Callable[[], None] | None = None,
-) -> Iterator[None]:
-    """Edits a control-plane component's static-pod manifest; kubelet restarts it."""
-    node = ctx.control_plane
-    original = backup_manifest(ctx, component)
-    try:
-        manifest = yaml.safe_load(original)
-        edit(manifest)
-        if before_write:
-            before_write()
-        holder = lease_holder(ctx.api, component)[0] if component in LEASED else None
-        since = time.time()
-        write_node_file(ctx, node, f"{MANIFESTS}/{component}.yaml", yaml.safe_dump(manifest))
-        ctx.note(f"{component}'s manifest edited: {what}")
-        command = manifest["spec"]["containers"][0]["command"]
-        wait_component(ctx, component, command, since, holder)
-        yield
-    finally:
-        restore_manifest(ctx, component, original)
-
-
-def command_of(manifest: dict) -> list[str]:
-    return manifest["spec"]["containers"][0]["command"]
-
-
-def controllers_off(*controllers: str) -> Callable[[dict], None]:
-    """An edit of kube-controller-manager's manifest that disables controllers."""
-
-    def edit(manifest: dict) -> None:
-        command = command_of(manifest)
-        (index,) = [i for i, arg in enumerate(command) if arg.startswith("--controllers=")]
-        command[index] += "".join(f",-{name}" for name in controllers)
-
-    return edit
-
-
-def flags_added(*flags: str) -> Callable[[dict], None]:
-    def edit(manifest: dict) -> None:
-        command_of(manifest).extend(flags)
-
-    return edit
-
-
-@contextmanager
-def controller_manager(ctx: FaultContext, *flags: str, off: tuple[str, ...] = ()) -> Iterator[None]:
-    """kube-controller-manager restarted with controllers disabled or flags added."""
-    edits = [controllers_off(*off)] if off else []
-    edits += [flags_added(*flags)] if flags else []
-    what = ", ".join([f"--controllers=...,{','.join('-' + c for c in off)}"] if off else []
-                     + list(flags))
-
-    def edit(manifest: dict) -> None:
-        for one in edits:
-            one(manifest)
-
-    with static_pod_edited(ctx, "kube-controller-manager", edit, what):
-        yield
 
 
 # -- iptables, in a node or in a pod's network namespace ----------------------------
@@ -244,7 +79,7 @@ def addresses(node: str, host: str) -> tuple[list[str], list[str]]:
 
 # -- Deployments and DaemonSets of kube-system ---------------------------------------
 def wait_rollout(ctx: FaultContext, kind: str, namespace: str, name: str,
-                 timeout: float = 240) -> None:
+                 timeout: float = TIMEOUTS.slow_start) -> None:
     apps = ctx.apps
 
     def probe() -> tuple[bool, str]:
@@ -264,7 +99,7 @@ def wait_rollout(ctx: FaultContext, kind: str, namespace: str, name: str,
         return done, (f"desired={s.desired_number_scheduled} "
                       f"updated={s.updated_number_scheduled} ready={s.number_ready}")
 
-    wait_until(f"{kind} {namespace}/{name} to roll out", probe, timeout, interval=2)
+    wait_until(f"{kind} {namespace}/{name} to roll out", probe, timeout=timeout, interval=2)
     ctx.note(f"{kind} {namespace}/{name} rolled out")
 
 
@@ -372,10 +207,12 @@ def kube_proxy_mode(ctx: FaultContext, mode: str, claim: str) -> Iterator[None]:
 
     with reconfigured(ctx, "daemonset", "kube-system", "kube-proxy", "kube-proxy",
                       "config.conf", edit, claim):
-        wait_until(f"kube-proxy to serve in {mode} mode", serving(mode), 120)
+        wait_until(f"kube-proxy to serve in {mode} mode", serving(mode),
+                   timeout=TIMEOUTS.pod_change)
         ctx.note(f"kube-proxy serves in {mode} mode on every node")
         yield
-    wait_until("kube-proxy to serve in iptables mode again", serving("iptables"), 120)
+    wait_until("kube-proxy to serve in iptables mode again", serving("iptables"),
+               timeout=TIMEOUTS.pod_change)
 
 
 # -- RBAC ------------------------------------------------------------------------------
@@ -426,12 +263,14 @@ def cluster_role_without(
     rbac.patch_cluster_role(role, {"rules": rules})
     ctx.note(f"ClusterRole {role}: {', '.join(verbs)} on {group}/{resource} removed")
     try:
-        wait_until(f"the apiserver to deny {verbs} on {resource}", decided(False), 60)
+        wait_until(f"the apiserver to deny {verbs} on {resource}", decided(False),
+                   timeout=TIMEOUTS.api_change)
         yield
     finally:
         rbac.patch_cluster_role(role, {"rules": original})
         ctx.note(f"ClusterRole {role} restored")
-        wait_until(f"the apiserver to allow {verbs} on {resource} again", decided(True), 60)
+        wait_until(f"the apiserver to allow {verbs} on {resource} again", decided(True),
+                   timeout=TIMEOUTS.api_change)
 
 
 @contextmanager

@@ -9,19 +9,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from faults import actions as act
-from faults.actions import BACKUPS, Rule
+from faults import static_pods
+from faults.actions import Rule
 from faults.common import pod
 from faults.context import FaultContext, FaultError, command
-from faults.health import DOCKER_ON_NODE
+from faults.leftovers import DOCKER_ON_NODE
 from faults.registry import fault
-from fixtures.credentials import UNISSUED_TOKEN
-from fixtures.nodes import is_ready, node_exec
-from fixtures.waiting import wait_until
+from faults.static_pods import BACKUPS
+from toolkit.commands import node_exec
+from toolkit.credentials import UNISSUED_TOKEN
+from toolkit.nodes import is_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 
 @fault("arch-control-plane-components")
 def scheduler_removed(ctx: FaultContext) -> Iterator[None]:
-    with act.static_pod_removed(ctx, "kube-scheduler"):
+    with static_pods.static_pod_removed(ctx, "kube-scheduler"):
         yield
 
 
@@ -36,12 +40,14 @@ def kubelet_stopped(ctx: FaultContext) -> Iterator[None]:
 
     ctx.node(node, "systemctl", "stop", "kubelet")
     try:
-        wait_until(f"{node} to be NotReady", lambda: ready(False), timeout=150, interval=2)
+        wait_until(f"{node} to be NotReady", lambda: ready(False),
+                   timeout=TIMEOUTS.node_change, interval=2)
         ctx.note(f"{node} is NotReady: its kubelet no longer reports")
         yield
     finally:
         ctx.node(node, "systemctl", "start", "kubelet")
-        wait_until(f"{node} to be Ready again", lambda: ready(True), timeout=150, interval=2)
+        wait_until(f"{node} to be Ready again", lambda: ready(True),
+                   timeout=TIMEOUTS.node_change, interval=2)
 
 
 @fault("arch-node-runtime-docker", "pod-is-docker-process")
@@ -82,7 +88,8 @@ def etcd_client(ctx: FaultContext) -> Iterator[None]:
             out = node_exec(node, "ss", "-Htnp", "state", "established", "( dport = :2379 )")
             mine = [line.strip() for line in out.splitlines() if f'"etcdctl",pid={pid},' in line]
             return bool(mine), " ".join(mine)
-        ctx.note("connected to etcd: " + wait_until("etcdctl to connect to etcd", connected, 30))
+        ctx.note("connected to etcd: " + wait_until("etcdctl to connect to etcd", connected,
+                                                    timeout=TIMEOUTS.short))
         yield
     finally:
         ctx.node(node, "kill", pid, check=False)
@@ -90,7 +97,7 @@ def etcd_client(ctx: FaultContext) -> Iterator[None]:
         def gone() -> tuple[bool, str]:
             alive = node_exec(node, "sh", "-c", f"kill -0 {pid} 2>/dev/null && echo yes || echo no")
             return alive.strip() == "no", alive
-        wait_until(f"etcdctl (pid {pid}) to end", gone, 30)
+        wait_until(f"etcdctl (pid {pid}) to end", gone, timeout=TIMEOUTS.short)
         ctx.node(node, "rm", "-f", pidfile)
 
 
@@ -143,20 +150,24 @@ def unverified_requests_served(ctx: FaultContext) -> Iterator[None]:
     try:
         with act.labelled(ctx, "clusterrolebinding", "tutorial-suite-fault-anonymous-admin",
                           binding), \
-                act.static_pod_edited(ctx, "kube-apiserver", edit, "a static token file"):
+                static_pods.static_pod_edited(ctx, "kube-apiserver", edit, "a static token file"):
             status = wait_until("an anonymous request to be served",
-                                lambda: (anonymous_get(ctx) == 200, anonymous_get(ctx)), 240, 2)
+                                lambda: (anonymous_get(ctx) == 200, anonymous_get(ctx)),
+                                timeout=TIMEOUTS.slow_start, interval=2)
             ctx.note(f"anonymous GET of kube-system's secrets: HTTP {status}")
             status = wait_until("the unissued token to be accepted",
-                                lambda: (token_status(ctx) == 200, token_status(ctx)), 240, 2)
+                                lambda: (token_status(ctx) == 200, token_status(ctx)),
+                                timeout=TIMEOUTS.slow_start, interval=2)
             ctx.note(f"GET with the token nobody issued: HTTP {status}")
             yield
         wait_until("the unissued token to be refused again",
-                   lambda: (token_status(ctx) == 401, token_status(ctx)), 240, 2)
+                   lambda: (token_status(ctx) == 401, token_status(ctx)),
+                   timeout=TIMEOUTS.slow_start, interval=2)
     finally:
         ctx.node(node, "rm", "-f", TOKEN_FILE, check=False)
     wait_until("anonymous requests to be refused again",
-               lambda: (anonymous_get(ctx) in (401, 403), anonymous_get(ctx)), 30)
+               lambda: (anonymous_get(ctx) in (401, 403), anonymous_get(ctx)),
+               timeout=TIMEOUTS.short)
 
 
 @fault("arch-apiserver-talks-to-kubelet")
@@ -185,7 +196,8 @@ def kubelet_stopped_after_exit(ctx: FaultContext) -> Iterator[None]:
         def restart() -> None:
             ctx.node(node, "systemctl", "start", "kubelet")
             wait_until(f"{node} to be Ready again",
-                       lambda: (is_ready(ctx.core.read_node(node)), node), 150, 2)
+                       lambda: (is_ready(ctx.core.read_node(node)), node),
+                       timeout=TIMEOUTS.node_change, interval=2)
 
         ctx.stack.callback(restart)
 

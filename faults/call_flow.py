@@ -6,14 +6,22 @@ from collections.abc import Iterator
 from kubernetes import client
 
 from faults import actions as act
+from faults import static_pods
 from faults.context import FaultContext
 from faults.registry import fault
-from fixtures.waiting import wait_until
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 
 @fault("flow-list-watch")
 def deployment_controller_off(ctx: FaultContext) -> Iterator[None]:
-    with act.controller_manager(ctx, off=("deployment-controller",)):
+    with static_pods.controller_manager(ctx, off=("deployment-controller",)):
+        yield
+
+
+@fault("flow-components-list-watch")
+def scheduler_removed(ctx: FaultContext) -> Iterator[None]:
+    with static_pods.static_pod_removed(ctx, "kube-scheduler"):
         yield
 
 
@@ -26,7 +34,7 @@ def deployments_refused(ctx: FaultContext) -> Iterator[None]:
             status = ctx.core.read_namespaced_resource_quota(
                 "fault-no-deployments", ctx.namespace).status
             return bool(status and status.hard), status and status.hard
-        wait_until("the quota to be enforced", enforced, 60)
+        wait_until("the quota to be enforced", enforced, timeout=TIMEOUTS.api_change)
         yield
 
 
@@ -46,6 +54,6 @@ def pods_bound_without_scheduler(ctx: FaultContext) -> Iterator[None]:
                 core.create_namespaced_binding(namespace, body, _preload_content=False)
                 ctx.note(f"pod {waiting.metadata.name} bound to {target} by hand")
 
-    with act.static_pod_removed(ctx, "kube-scheduler"), \
+    with static_pods.static_pod_removed(ctx, "kube-scheduler"), \
             ctx.watching(f"pods of {namespace} to bind by hand", bind):
         yield

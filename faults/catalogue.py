@@ -22,6 +22,7 @@ from faults import (  # noqa: F401 - imported for their registrations
     scheduling,
     services,
     statefulset,
+    topologies,
 )
 from faults.registry import EXEMPT, FAULTS
 

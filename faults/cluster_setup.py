@@ -1,20 +1,22 @@
 """The faults of suites/test_cluster_setup.py (section II): for each of its claims,
 what makes the claim false on the real cluster (faults.registry.fault)."""
 
+import json
 import subprocess
 from collections.abc import Iterator
 
 from kubernetes import client
 
-from faults import actions as act
-from faults.actions import BACKUPS
+from faults import static_pods
 from faults.context import FaultContext, FaultError
-from faults.health import KIND_VERSION_BACKUP
+from faults.leftovers import KIND_VERSION_BACKUP
 from faults.registry import fault
-from fixtures.cluster import minor
-from fixtures.nodes import node_exec
-from fixtures.toolchain import find_binary
-from fixtures.waiting import wait_until
+from faults.static_pods import BACKUPS
+from toolkit.cluster import minor
+from toolkit.commands import node_exec
+from toolkit.timeouts import TIMEOUTS
+from toolkit.toolchain import find_binary
+from toolkit.waiting import wait_until
 
 
 def other_apiserver_image(version: str) -> str | None:
@@ -66,12 +68,14 @@ def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
         return served == expected, served
 
     try:
-        with act.static_pod_edited(ctx, "kube-apiserver", edit, f"image {image}",
+        with static_pods.static_pod_edited(ctx, "kube-apiserver", edit, f"image {image}",
                                    before_write=load):
-            wait_until(f"the apiserver to serve {other}", lambda: serving(other), 240, 2)
+            wait_until(f"the apiserver to serve {other}", lambda: serving(other),
+                       timeout=TIMEOUTS.slow_start, interval=2)
             ctx.note(f"the apiserver serves {other}; the node image is {version}")
             yield
-        wait_until(f"the apiserver to serve {version} again", lambda: serving(version), 240, 2)
+        wait_until(f"the apiserver to serve {version} again", lambda: serving(version),
+                   timeout=TIMEOUTS.slow_start, interval=2)
     finally:
         ctx.node(node, "crictl", "rmi", image, check=False)
 
@@ -80,3 +84,16 @@ def run_checked(*argv: str) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     if proc.returncode != 0:
         raise FaultError(f"{' '.join(argv)}: {proc.stderr.strip()}")
+
+
+@fault("cluster-kubeadm")
+def kubeadm_config_removed(ctx: FaultContext) -> Iterator[None]:
+    saved = ctx.kubectl("get", "configmap", "kubeadm-config", "-n", "kube-system", "-o", "json")
+    ctx.kubectl("delete", "configmap", "kubeadm-config", "-n", "kube-system")
+    try:
+        yield
+    finally:
+        restored = json.loads(saved)
+        for key in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+            restored["metadata"].pop(key, None)
+        ctx.kubectl("create", "-f", "-", stdin=json.dumps(restored))

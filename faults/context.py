@@ -5,7 +5,6 @@ manifests the test reads). Everything it does is logged for the test's report.""
 import difflib
 import shlex
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -17,10 +16,10 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from fixtures.cluster import api_client
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest, overridden
-from fixtures.plugin import Cluster
+from toolkit.cluster import Cluster, api_client
+from toolkit.commands import CommandError, docker, node_exec
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest, overridden
 
 
 class FaultError(Exception):
@@ -128,18 +127,17 @@ class FaultContext:
     def docker(self, *args: str, stdin: str | None = None, check: bool = True,
                timeout: float = 120) -> str:
         """`docker ARGS` on the host, e.g. `exec NODE CMD` inside a kind node."""
-        proc = subprocess.run(["docker", *args], input=stdin, capture_output=True, text=True,
-                              timeout=timeout, check=False)
-        self.note(f"$ docker {shlex.join(args)} -> exit {proc.returncode}"
-                  + (f": {proc.stderr.strip()[:300]}" if proc.returncode else ""))
-        if check and proc.returncode != 0:
-            raise FaultError(f"docker {shlex.join(args)}: {proc.stderr.strip()}")
-        return proc.stdout
+        try:
+            return docker(*args, stdin=stdin, check=check, timeout=timeout, log=self.note)
+        except CommandError as err:
+            raise FaultError(str(err)) from None
 
     def node(self, node: str, *cmd: str, stdin: str | None = None, check: bool = True) -> str:
         """A command inside a kind node's container."""
-        return self.docker("exec", *(["-i"] if stdin is not None else []), node, *cmd,
-                           stdin=stdin, check=check)
+        try:
+            return node_exec(node, *cmd, stdin=stdin, check=check, log=self.note)
+        except CommandError as err:
+            raise FaultError(str(err)) from None
 
     # -- striking at the right moment ----------------------------------------------
     def before(self, match: Match, what: str, action: Callable[[tuple[str, ...]], None]) -> None:
@@ -202,7 +200,7 @@ class FaultContext:
     # -- the test's inputs ---------------------------------------------------------
     def override_manifest(self, relative: str, text: str, what: str) -> None:
         """manifest(relative) gives a file with `text` instead while the fault is on
-        (fixtures.manifests.overridden: every module that reads the manifest sees it)."""
+        (toolkit.manifests.overridden: every module that reads the manifest sees it)."""
         if self._tmp is None:
             self._tmp = Path(tempfile.mkdtemp(prefix="tutorial-suite-fault-"))
             self.stack.callback(shutil.rmtree, self._tmp, True)

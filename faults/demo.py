@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from faults.catalogue import EXEMPT, FAULTS
-from fixtures.claims import load_catalogue
+from toolkit.catalogue import load_catalogue
 
 
 def claims_with_faults() -> list[str]:

@@ -16,9 +16,10 @@ from faults.catalogue import EXEMPT, FAULTS
 from faults.context import FaultContext, FaultError, first_line
 from faults.health import wait_healthy
 from faults.registry import Fault
-from fixtures.claims import claims_of, load_catalogue
-from fixtures.evidence import Evidence
-from fixtures.plugin import Cluster
+from fixtures.claims import claims_of
+from toolkit.catalogue import load_catalogue
+from toolkit.cluster import Cluster
+from toolkit.evidence import Evidence
 
 HEALTHY_WITHIN = 300  # seconds a cluster may take to be whole again after a restore
 

@@ -4,18 +4,18 @@ what makes the claim false on the real cluster (faults.registry.fault)."""
 import json
 from collections.abc import Iterator
 
-from faults import actions as act
+from faults import static_pods
 from faults.common import pod
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
-from fixtures.nodes import is_ready
+from toolkit.nodes import is_ready
 
 
 @fault("deployment-survives-node-failure")
 def replicaset_controller_off_before_failure(ctx: FaultContext) -> Iterator[None]:
     ctx.after(command("run", "redis"), "kube-controller-manager without its ReplicaSet "
               "controller", lambda _: ctx.stack.enter_context(
-                  act.controller_manager(ctx, off=("replicaset-controller",))))
+                  static_pods.controller_manager(ctx, off=("replicaset-controller",))))
     yield
 
 

@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from kubernetes import client
 
 from faults import actions as act
+from faults import static_pods
 from faults.context import FaultContext, command
 from faults.registry import fault
-from fixtures.manifests import manifest
-from fixtures.operator import DEPLOYMENT, IMAGE, NAMESPACE, load_image
-from fixtures.pods import is_running_and_ready
-from fixtures.waiting import wait_until
+from toolkit.manifests import manifest
+from toolkit.operator import DEPLOYMENT, IMAGE, NAMESPACE, load_image
+from toolkit.pods import is_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 OPERATOR_ROLE = "memcached-operator-manager-role"
 
@@ -41,7 +43,7 @@ def operator_image_missing(ctx: FaultContext) -> Iterator[None]:
     ctx.kubectl("scale", "deployment", DEPLOYMENT, "-n", NAMESPACE, "--replicas=0")
     try:
         wait_until("the operator's pod to go", lambda: (not operator_pods(ctx), "pods left"),
-                   120, 2)
+                   timeout=TIMEOUTS.pod_change, interval=2)
         for node in ctx.nodes:
             ctx.node(node, "crictl", "rmi", ref, check=False)
         ctx.kubectl("scale", "deployment", DEPLOYMENT, "-n", NAMESPACE, "--replicas=1")
@@ -52,14 +54,16 @@ def operator_image_missing(ctx: FaultContext) -> Iterator[None]:
             return bool({"ErrImagePull", "ImagePullBackOff"} & set(reasons)), reasons
 
         ctx.note("the manager's pod: " + str(wait_until("the manager not to find its image",
-                                                        cannot_pull, 120, 2)))
+                                                        cannot_pull,
+                                                        timeout=TIMEOUTS.pod_change, interval=2)))
         yield
     finally:
         load_image(ctx.kind_name)
         ctx.note(f"{IMAGE} loaded into the nodes again")
         ctx.kubectl("delete", "pod", "-n", NAMESPACE, "-l", "control-plane=controller-manager",
                     "--wait=false")
-        wait_until("the operator to be ready again", lambda: operator_ready(ctx), 180, 2)
+        wait_until("the operator to be ready again", lambda: operator_ready(ctx),
+                   timeout=TIMEOUTS.pod_start, interval=2)
 
 
 @fault("op-sample-creates-deployment")
@@ -85,7 +89,7 @@ def operator_cannot_patch(ctx: FaultContext) -> Iterator[None]:
 
 @fault("op-garbage-collects")
 def garbage_collector_off(ctx: FaultContext) -> Iterator[None]:
-    with act.controller_manager(ctx, "--enable-garbage-collector=false"):
+    with static_pods.controller_manager(ctx, "--enable-garbage-collector=false"):
         yield
 
 
@@ -99,7 +103,8 @@ def restarted_operator_blind(ctx: FaultContext) -> Iterator[None]:
     # The restarted manager may have given up on its cache: start it afresh.
     ctx.kubectl("delete", "pod", "-n", NAMESPACE, "-l", "control-plane=controller-manager",
                 "--wait=false")
-    wait_until("the operator to be ready again", lambda: operator_ready(ctx), 180, 2)
+    wait_until("the operator to be ready again", lambda: operator_ready(ctx),
+               timeout=TIMEOUTS.pod_start, interval=2)
 
 
 def invalid_accepted(ctx: FaultContext) -> bool:
@@ -118,11 +123,12 @@ def crd_without_validation(ctx: FaultContext) -> Iterator[None]:
     ctx.kubectl("patch", "crd", name, "--type=json",
                 "-p", json.dumps([{"op": "replace", "path": path, "value": loose}]))
     try:
-        wait_until("an invalid Memcached to be accepted", lambda: (invalid_accepted(ctx), ""), 60)
+        wait_until("an invalid Memcached to be accepted", lambda: (invalid_accepted(ctx), ""),
+                   timeout=TIMEOUTS.api_change)
         ctx.note("a Memcached of size -1 is accepted (server-side dry run)")
         yield
     finally:
         ctx.kubectl("patch", "crd", name, "--type=json",
                     "-p", json.dumps([{"op": "replace", "path": path, "value": original}]))
         wait_until("invalid Memcacheds to be refused again",
-                   lambda: (not invalid_accepted(ctx), ""), 60)
+                   lambda: (not invalid_accepted(ctx), ""), timeout=TIMEOUTS.api_change)

@@ -12,7 +12,7 @@ from tempfile import TemporaryDirectory
 
 from faults.context import FaultContext, FaultError
 from faults.registry import fault
-from fixtures.operator_workflow import (
+from toolkit.operator_workflow import (
     DEPLOYMENT,
     NAMESPACE,
     Workflow,
@@ -34,15 +34,34 @@ def workflow(ctx: FaultContext) -> Workflow:
 def before(ctx: FaultContext, wf: Workflow, step: str, what: str,
            action: Callable[[], None]) -> None:
     """Runs `action` just before the workflow's `step` (once), and logs it."""
+    _hook(ctx, wf.before, "before", step, what, action)
+
+
+def after(ctx: FaultContext, wf: Workflow, step: str, what: str,
+          action: Callable[[], None]) -> None:
+    """Runs `action` just after the workflow's `step` succeeded (once), and logs it."""
+    _hook(ctx, wf.after, "after", step, what, action)
+
+
+def _hook(ctx: FaultContext, hooks: dict[str, list[Callable[[], None]]], when: str, step: str,
+          what: str, action: Callable[[], None]) -> None:
     fired: list[bool] = []
 
     def hook() -> None:
         if not fired:
             fired.append(True)
-            ctx.note(f"strikes before the workflow's step {step}: {what}")
+            ctx.note(f"strikes {when} the workflow's step {step}: {what}")
             action()
 
-    ctx.monkeypatch.setitem(wf.before, step, [*wf.before.get(step, []), hook])
+    ctx.monkeypatch.setitem(hooks, step, [*hooks.get(step, []), hook])
+
+
+def api_flag_off(ctx: FaultContext, flag: str) -> None:
+    """`create api` with `flag=false` instead of `flag`."""
+    wf = workflow(ctx)
+    ctx.monkeypatch.setattr(wf, "api_args", [a if a != flag else f"{flag}=false"
+                                             for a in wf.api_args])
+    ctx.note(f"create api arguments: {wf.api_args}")
 
 
 def undeployed(ctx: FaultContext, wf: Workflow) -> None:
@@ -54,10 +73,7 @@ def undeployed(ctx: FaultContext, wf: Workflow) -> None:
 
 @fault("op-built-with-operator-sdk")
 def no_controller(ctx: FaultContext) -> Iterator[None]:
-    wf = workflow(ctx)
-    ctx.monkeypatch.setattr(wf, "api_args", [a if a != "--controller" else "--controller=false"
-                                             for a in wf.api_args])
-    ctx.note(f"create api arguments: {wf.api_args}")
+    api_flag_off(ctx, "--controller")
     yield
 
 
@@ -71,10 +87,7 @@ def no_domain(ctx: FaultContext) -> Iterator[None]:
 
 @fault("op-sdk-create-api")
 def no_resource(ctx: FaultContext) -> Iterator[None]:
-    wf = workflow(ctx)
-    ctx.monkeypatch.setattr(wf, "api_args", [a if a != "--resource" else "--resource=false"
-                                             for a in wf.api_args])
-    ctx.note(f"create api arguments: {wf.api_args}")
+    api_flag_off(ctx, "--resource")
     yield
 
 
@@ -140,14 +153,7 @@ def wrong_password(ctx: FaultContext) -> Iterator[None]:
 @fault("op-makefile-img-docker-push")
 def logged_out(ctx: FaultContext) -> Iterator[None]:
     wf = workflow(ctx)
-    original = wf.login
-
-    def login_then_logout() -> subprocess.CompletedProcess[str]:
-        out = original()
-        subprocess.run(["docker", "logout", wf.registry.host], env=wf.env(),
-                       capture_output=True, timeout=60, check=False)
-        ctx.note("logged out of the registry after the login")
-        return out
-
-    ctx.monkeypatch.setattr(wf, "login", login_then_logout)
+    after(ctx, wf, "docker-login", "logged out of the registry after the login",
+          lambda: subprocess.run(["docker", "logout", wf.registry.host], env=wf.env(),
+                                 capture_output=True, timeout=60, check=False))
     yield

@@ -5,17 +5,17 @@ for each claim to be false. Faults that leave the deployed operator other than i
 deploys it again); faults/health.py takes the workflow's operator as it is deployed."""
 
 import json
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from faults import actions as act
-from faults.context import FaultContext
-from faults.operator_workflow import before, undeployed, workflow
+from faults.context import FaultContext, FaultError
+from faults.operator_workflow import after, before, undeployed, workflow
 from faults.registry import fault
-from fixtures.manifests import manifest
-from fixtures.operator_workflow import DEPLOYMENT, IMAGE, NAMESPACE, VERSION
-from fixtures.waiting import wait_until
+from toolkit.manifests import manifest
+from toolkit.operator_workflow import DEPLOYMENT, IMAGE, NAMESPACE, VERSION
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 ROLE = "memcached-operator-manager-role"
 SERVICE_ACCOUNT = (NAMESPACE, DEPLOYMENT)
@@ -31,73 +31,40 @@ def no_manager_edit(ctx: FaultContext) -> Iterator[None]:
         undeployed(ctx, wf)
 
 
-AUTH_PROXY_PATCH = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: controller-manager
-  namespace: system
-spec:
-  template:
-    spec:
-      containers:
-      - name: kube-rbac-proxy
-        image: kubesphere/kube-rbac-proxy:v0.8.0
-        args: ["--secure-listen-address=0.0.0.0:8443", "--upstream=http://127.0.0.1:8080/"]
-"""
-
-
 @fault("op-auth-proxy-patch")
 def auth_proxy_patch(ctx: FaultContext) -> Iterator[None]:
-    wf = workflow(ctx)
-
-    def add() -> None:
-        default = wf.root / "config/default"
-        (default / "manager_auth_proxy_patch.yaml").write_text(AUTH_PROXY_PATCH)
-        kustomization = default / "kustomization.yaml"
-        kustomization.write_text(kustomization.read_text().replace(
-            "patches:\n", "patches:\n- path: manager_auth_proxy_patch.yaml\n", 1))
-
-    original = wf.init
-
-    def init() -> subprocess.CompletedProcess[str]:
-        first = "init" not in wf.done
-        out = original()
-        if first:
-            ctx.note("config/default/manager_auth_proxy_patch.yaml added (kube-rbac-proxy)")
-            add()
-        return out
-
-    ctx.monkeypatch.setattr(wf, "init", init)
+    after(ctx, workflow(ctx), "init", *added_to_kustomization(
+        workflow(ctx).root / "config/default", "patches", "faults/manager_auth_proxy_patch.yaml"))
     yield
-
-
-CONFIG_MAP = """apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: manager-config
-data:
-  controller_manager_config.yaml: |
-    apiVersion: controller-runtime.sigs.k8s.io/v1alpha1
-    kind: ControllerManagerConfig
-"""
 
 
 @fault("op-make-deploy-objects")
 def manager_config_map(ctx: FaultContext) -> Iterator[None]:
     wf = workflow(ctx)
-
-    def add() -> None:
-        manager = wf.root / "config/manager"
-        (manager / "controller_manager_config.yaml").write_text(CONFIG_MAP)
-        kustomization = manager / "kustomization.yaml"
-        kustomization.write_text(kustomization.read_text().replace(
-            "resources:\n", "resources:\n- controller_manager_config.yaml\n", 1))
-
-    before(ctx, wf, "make-deploy", "the manager's ConfigMap added to config/manager", add)
+    before(ctx, wf, "make-deploy", *added_to_kustomization(
+        wf.root / "config/manager", "resources", "faults/controller_manager_config.yaml"))
     try:
         yield
     finally:
         undeployed(ctx, wf)
+
+
+def added_to_kustomization(directory: Path, field: str, relative: str
+                           ) -> tuple[str, Callable[[], None]]:
+    """What the fault does and how: a file of manifests/ written into a kustomize directory
+    of the scaffold, first in its kustomization's `field` list (resources, patches)."""
+    name = Path(relative).name
+
+    def add() -> None:
+        (directory / name).write_text(Path(manifest(relative)).read_text())
+        kustomization = directory / "kustomization.yaml"
+        text = kustomization.read_text()
+        if f"{field}:\n" not in text:
+            raise FaultError(f"{kustomization} has no {field}: list to add {name} to")
+        entry = f"- path: {name}" if field == "patches" else f"- {name}"
+        kustomization.write_text(text.replace(f"{field}:\n", f"{field}:\n{entry}\n", 1))
+
+    return f"{directory.parent.name}/{directory.name}/{name} added to its {field}", add
 
 
 @fault("op-deploy-ready")
@@ -142,49 +109,36 @@ def printed_sample_fixed(ctx: FaultContext) -> Iterator[None]:
 
 @fault("op-sample-apply-created")
 def cannot_create(ctx: FaultContext) -> Iterator[None]:
-    wf = workflow(ctx)
-    original = wf.deploy
-
-    def deploy(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        out = original(*args, **kwargs)  # type: ignore[arg-type]
-        if not getattr(deploy, "struck", False):
-            deploy.struck = True  # type: ignore[attr-defined]
-            ctx.stack.enter_context(act.cluster_role_without(
-                ctx, ROLE, SERVICE_ACCOUNT, "apps", "deployments", ("create",)))
-        return out
-
-    ctx.monkeypatch.setattr(wf, "deploy", deploy)
+    after(ctx, workflow(ctx), "make-deploy",
+          "the manager's ClusterRole without create on deployments",
+          lambda: ctx.stack.enter_context(act.cluster_role_without(
+              ctx, ROLE, SERVICE_ACCOUNT, "apps", "deployments", ("create",))))
     yield  # the ClusterRole's rules come back; the operator stays (faults/health.py takes it)
 
 
 def errors_only(ctx: FaultContext) -> Iterator[None]:
     wf = workflow(ctx)
-    original = wf.deploy
 
-    def deploy(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        out = original(*args, **kwargs)  # type: ignore[arg-type]
-        if not getattr(deploy, "struck", False):
-            deploy.struck = True  # type: ignore[attr-defined]
-            patch = [{"op": "add", "path": "/spec/template/spec/containers/0/args/-",
-                      "value": "--zap-log-level=error"}]
-            ctx.kubectl("patch", "deployment", DEPLOYMENT, "-n", NAMESPACE, "--type=json",
-                        "-p", json.dumps(patch))
-            ctx.kubectl("rollout", "status", f"deployment/{DEPLOYMENT}", "-n", NAMESPACE,
-                        "--timeout=180s", timeout=200)
+    def restart_at_error_level() -> None:
+        patch = [{"op": "add", "path": "/spec/template/spec/containers/0/args/-",
+                  "value": "--zap-log-level=error"}]
+        ctx.kubectl("patch", "deployment", DEPLOYMENT, "-n", NAMESPACE, "--type=json",
+                    "-p", json.dumps(patch))
+        ctx.kubectl("rollout", "status", f"deployment/{DEPLOYMENT}", "-n", NAMESPACE,
+                    "--timeout=180s", timeout=200)
 
-            def alone() -> tuple[bool, list[tuple[str, bool]]]:
-                """Only the new manager: the old one, still leader while it terminates,
-                would create the Deployment and log it at info level."""
-                pods = ctx.core.list_namespaced_pod(NAMESPACE).items
-                seen = [(p.metadata.name, p.metadata.deletion_timestamp is not None)
-                        for p in pods]
-                return len(pods) == 1 and not seen[0][1], seen
+        def alone() -> tuple[bool, list[tuple[str, bool]]]:
+            """Only the new manager: the old one, still leader while it terminates,
+            would create the Deployment and log it at info level."""
+            pods = ctx.core.list_namespaced_pod(NAMESPACE).items
+            seen = [(p.metadata.name, p.metadata.deletion_timestamp is not None)
+                    for p in pods]
+            return len(pods) == 1 and not seen[0][1], seen
 
-            wait_until("the old manager pod to be gone", alone, timeout=180)
-            ctx.note("the manager restarted with --zap-log-level=error")
-        return out
+        wait_until("the old manager pod to be gone", alone, timeout=TIMEOUTS.pod_start)
 
-    ctx.monkeypatch.setattr(wf, "deploy", deploy)
+    after(ctx, wf, "make-deploy", "the manager restarted with --zap-log-level=error",
+          restart_at_error_level)
     try:
         yield
     finally:

@@ -5,13 +5,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from faults import actions as act
+from faults import static_pods
 from faults.actions import Rule
 from faults.common import pod, pod_exec
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
-from fixtures.manifests import manifest
-from fixtures.toolchain import pinned
-from fixtures.waiting import wait_until
+from toolkit.manifests import manifest
+from toolkit.timeouts import TIMEOUTS
+from toolkit.toolchain import pinned
+from toolkit.waiting import wait_until
 
 
 @fault("redis-kubectl-run")
@@ -98,7 +100,8 @@ def bare_pod_adopted(ctx: FaultContext) -> Iterator[None]:
             owners = pod(ctx, "redis").metadata.owner_references or []
             return any(o.kind == "ReplicaSet" and o.controller for o in owners), owners
 
-        owners = wait_until("the ReplicaSet to adopt pod redis", adopted, 60)
+        owners = wait_until("the ReplicaSet to adopt pod redis", adopted,
+                            timeout=TIMEOUTS.api_change)
         ctx.note(f"pod redis is now owned: {[(o.kind, o.name) for o in owners]}")
 
     ctx.after(command("run", "redis"), "a ReplicaSet adopts pod redis", strike)
@@ -109,13 +112,13 @@ def bare_pod_adopted(ctx: FaultContext) -> Iterator[None]:
 def controller_manager_stopped_before_delete(ctx: FaultContext) -> Iterator[None]:
     ctx.before(command("delete", "pod"), "kube-controller-manager stopped",
                lambda _: ctx.stack.enter_context(
-                   act.static_pod_removed(ctx, "kube-controller-manager")))
+                   static_pods.static_pod_removed(ctx, "kube-controller-manager")))
     yield
 
 
 @fault("deployment-uses-replicaset")
 def replicaset_controller_off(ctx: FaultContext) -> Iterator[None]:
-    with act.controller_manager(ctx, off=("replicaset-controller",)):
+    with static_pods.controller_manager(ctx, off=("replicaset-controller",)):
         yield
 
 
@@ -145,7 +148,8 @@ def redis_restarted_before_listing(ctx: FaultContext) -> Iterator[None]:
             count = statuses[0].restart_count if statuses else 0
             return count >= 1, f"restarts={count}"
 
-        wait_until("kubelet to restart redis after its server exited", restarted, 120)
+        wait_until("kubelet to restart redis after its server exited", restarted,
+                   timeout=TIMEOUTS.pod_change)
         ctx.note("redis-server in pod redis exited and was restarted (RESTARTS 1)")
 
     ctx.before(command("get", "pods"), "pod redis restarted before the listing", strike)
@@ -165,7 +169,8 @@ def pod_deletion_refused(ctx: FaultContext) -> Iterator[None]:
     def strike(_: tuple[str, ...]) -> None:
         ctx.kubectl("create", "-f", "-", stdin=text, check=True)
         ctx.stack.callback(ctx.kubectl, "delete", "-f", "-", "--ignore-not-found", stdin=text)
-        wait_until("the admission policy to refuse pod deletion", refused, 60)
+        wait_until("the admission policy to refuse pod deletion", refused,
+                   timeout=TIMEOUTS.api_change)
         ctx.note(f"deleting pods in {ctx.namespace} is refused by an admission policy")
 
     ctx.before(command("delete", "pod"), "pod deletion refused", strike)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from fixtures.claims import Catalogue, load_catalogue
+from toolkit.catalogue import Catalogue, load_catalogue
 
 if TYPE_CHECKING:
     from faults.context import FaultContext

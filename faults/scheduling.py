@@ -2,46 +2,33 @@
 what makes the claim false on the real cluster (faults.registry.fault)."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from faults import actions as act
+from faults import static_pods
 from faults.context import FaultContext
-from faults.health import SCHEDULER_CONFIG
+from faults.leftovers import SCHEDULER_CONFIG
 from faults.registry import fault
-
-SCHEDULER_IGNORING_MEMORY = """\
-# A scheduler that places pods as if memory were no object: NodeResourcesFit filters no
-# node out, and scores prefer the node already most allocated.
-apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-clientConnection:
-  kubeconfig: /etc/kubernetes/scheduler.conf
-leaderElection:
-  leaderElect: true
-profiles:
-  - schedulerName: default-scheduler
-    plugins:
-      filter:
-        disabled:
-          - name: NodeResourcesFit
-      score:
-        disabled:
-          - name: "*"
-        enabled:
-          - name: NodeResourcesFit
-            weight: 1
-    pluginConfig:
-      - name: NodeResourcesFit
-        args:
-          scoringStrategy:
-            type: MostAllocated
-            resources:
-              - name: memory
-                weight: 1
-"""
+from toolkit.manifests import manifest
 
 
 @fault("pod-scheduling-unit")
 def scheduler_ignoring_memory(ctx: FaultContext) -> Iterator[None]:
+    config = Path(manifest("faults/scheduler-ignoring-memory.yaml")).read_text()
+    with scheduler_configured(ctx, config, "NodeResourcesFit off"):
+        yield
+
+
+@fault("arch-scheduler-scores")
+def scheduler_without_node_affinity_score(ctx: FaultContext) -> Iterator[None]:
+    config = Path(manifest("faults/scheduler-without-node-affinity-score.yaml")).read_text()
+    with scheduler_configured(ctx, config, "NodeAffinity score off"):
+        yield
+
+
+@contextmanager
+def scheduler_configured(ctx: FaultContext, config: str, what: str) -> Iterator[None]:
+    """kube-scheduler restarted with a configuration of the fault's own (--config)."""
     node = ctx.control_plane
 
     def edit(pod_manifest: dict) -> None:
@@ -52,10 +39,10 @@ def scheduler_ignoring_memory(ctx: FaultContext) -> Iterator[None]:
         spec["volumes"].append(
             {"name": "fault-config", "hostPath": {"path": SCHEDULER_CONFIG, "type": "File"}})
 
-    act.write_node_file(ctx, node, SCHEDULER_CONFIG, SCHEDULER_IGNORING_MEMORY)
+    static_pods.write_node_file(ctx, node, SCHEDULER_CONFIG, config)
     try:
-        with act.static_pod_edited(ctx, "kube-scheduler", edit,
-                                   f"--config={SCHEDULER_CONFIG} (NodeResourcesFit off)"):
+        with static_pods.static_pod_edited(ctx, "kube-scheduler", edit,
+                                   f"--config={SCHEDULER_CONFIG} ({what})"):
             yield
     finally:
         ctx.node(node, "rm", "-f", SCHEDULER_CONFIG)

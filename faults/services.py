@@ -10,8 +10,8 @@ import yaml
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
 from faults.statefulset import master_reachable_without_service, service_not_headless
-from fixtures.manifests import manifest
-from fixtures.outside import LABEL
+from toolkit.manifests import manifest
+from toolkit.outside import LABEL
 
 
 @fault("svc-yaml-as-printed")

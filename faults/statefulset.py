@@ -9,13 +9,15 @@ import yaml
 from kubernetes import client
 
 from faults import actions as act
+from faults import static_pods
 from faults.actions import Rule
 from faults.common import pod, pod_exec
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
-from fixtures.manifests import manifest
-from fixtures.pods import is_running_and_ready
-from fixtures.waiting import wait_until
+from toolkit.manifests import manifest
+from toolkit.pods import is_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 TEST_NET = "192.0.2.10"  # RFC 5737 documentation address: nobody's
 
@@ -163,7 +165,7 @@ def replication_cut(ctx: FaultContext) -> Iterator[None]:
 def statefulset_controller_off(ctx: FaultContext) -> Iterator[None]:
     ctx.before(command("delete", "pod", "redis-sfs-0"), "kube-controller-manager without its "
                "StatefulSet controller", lambda _: ctx.stack.enter_context(
-                   act.controller_manager(ctx, off=("statefulset-controller",))))
+                   static_pods.controller_manager(ctx, off=("statefulset-controller",))))
     yield
 
 
@@ -212,9 +214,10 @@ def sentinels_deployed(ctx: FaultContext) -> Iterator[None]:
             states = [p.metadata.name for p in pods if is_running_and_ready(p)]
             return len(states) == 3, states
 
-        wait_until("three Sentinels to be ready", ready, 180, 2)
+        wait_until("three Sentinels to be ready", ready, timeout=TIMEOUTS.pod_start, interval=2)
         seen = wait_until("the Sentinels to know the replica and each other",
-                          lambda: sentinels_know_each_other(ctx), 120, 2)
+                          lambda: sentinels_know_each_other(ctx),
+                          timeout=TIMEOUTS.pod_change, interval=2)
         ctx.note(f"Sentinels watch redis-sfs-0: {seen}")
 
     ctx.after(command("exec", "redis-sfs-1", "CONFIG", "SET", "repl-timeout"),

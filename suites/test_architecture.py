@@ -8,17 +8,24 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from fixtures.cluster import ClusterOptions, api_client, bring_up_kind, wait_for_cluster_ready
-from fixtures.credentials import UNISSUED_TOKEN, foreign_client_certificate
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.nodes import control_plane_nodes, is_ready, node_exec
-from fixtures.plugin import Cluster
-from fixtures.pods import is_running_and_ready, record_pod, wait_running_and_ready
-from fixtures.toolchain import find_binary
-from fixtures.waiting import Unrecoverable, wait_until
+from toolkit.cluster import (
+    Cluster,
+    ClusterOptions,
+    api_client,
+    bring_up_kind,
+    wait_for_cluster_ready,
+)
+from toolkit.commands import node_exec
+from toolkit.credentials import UNISSUED_TOKEN, foreign_client_certificate
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.nodes import control_plane_nodes, is_ready
+from toolkit.pods import is_running_and_ready, record_pod, wait_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.toolchain import find_binary
+from toolkit.waiting import Unrecoverable, wait_until
 
 CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"}
 
@@ -257,7 +264,8 @@ def test_kubelet_restarts_a_container_that_exits(
         return status.restart_count >= 1 and is_running_and_ready(pod), (
             f"restarts={status.restart_count} ready={status.ready}")
 
-    seen = wait_until("kubelet to restart redis's exited container", restarted, timeout=120)
+    seen = wait_until("kubelet to restart redis's exited container", restarted,
+                      timeout=TIMEOUTS.pod_change)
     evidence.add("pod redis after its server exited", seen)
     record_pod(core_v1, evidence, namespace, "redis")
 
@@ -272,7 +280,8 @@ def test_applications_run_on_the_workers_not_on_the_control_plane(
     assert ("node-role.kubernetes.io/control-plane", "NoSchedule") in taints
     kubectl("create", "deployment", "redis-deployment", "--image=redis", "--replicas=6",
             "-n", namespace)
-    pods = wait_ready_pods(core_v1, namespace, "app=redis-deployment", 6, timeout=240)
+    pods = wait_ready_pods(core_v1, namespace, "app=redis-deployment", 6,
+                           timeout=TIMEOUTS.slow_start)
     kubectl("get", "pods", "-n", namespace, "-o", "wide")
     placed = sorted({p.spec.node_name for p in pods})
     assert master.metadata.name not in placed, f"application pods on the control plane: {placed}"

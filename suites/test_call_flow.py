@@ -6,12 +6,16 @@ from collections.abc import Callable
 import pytest
 from kubernetes import client, watch
 
-from fixtures.control_plane import etcdctl
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
+from toolkit.cluster import Cluster
+from toolkit.control_plane import audit_events, audit_line, etcdctl
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 NAME = "redis-deployment"
+COMPONENTS = ("system:kube-controller-manager", "system:kube-scheduler")
 
 
 def create_deployment(kubectl: Kubectl, namespace: str) -> None:
@@ -84,6 +88,62 @@ def test_list_gives_the_objects_now_and_watch_the_changes_after_it(
     assert all(name != "listed-first" or kind != "ADDED" for kind, name, *_ in events)
     # The same stream carries desired-state changes (spec) and observed ones (status).
     assert {"MODIFIED"} <= {kind for kind, *_ in events}
+
+
+def list_and_watch(events: list[dict], user: str) -> dict[str, int]:
+    """How a component got the current state (LIST requests, or streaming lists: watches
+    with sendInitialEvents=true, which client-go's informers send instead of a LIST where
+    the WatchListClient feature is on) and followed its changes (watches)."""
+    mine = [e for e in events if e["user"]["username"] == user]
+    streaming = [e for e in mine if e["verb"] == "watch"
+                 and "sendInitialEvents=true" in e.get("requestURI", "")]
+    return {"list": sum(e["verb"] == "list" for e in mine), "streaming list": len(streaming),
+            "watch": sum(e["verb"] == "watch" for e in mine)}
+
+
+@pytest.mark.claim("flow-components-list-watch")
+def test_the_controller_manager_scheduler_and_kubelets_list_and_watch(
+    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str,
+    evidence: Evidence,
+):
+    if cluster.kind_name is None:
+        pytest.skip("reads the apiserver's audit log inside the kind control-plane node")
+    master = f"{cluster.kind_name}-control-plane"
+    nodes = [n.metadata.name for n in core_v1.list_node(_request_timeout=30).items]
+    events = audit_events(master)
+    users = [*COMPONENTS, *(f"system:node:{n}" for n in nodes)]
+    seen = {u: list_and_watch(events, u) for u in users}
+    evidence.add("each component's requests in the apiserver's audit log (a streaming list is "
+                 "a WATCH with sendInitialEvents=true: the list as the watch's first events)",
+                 "\n".join(f"{u}: {counts}" for u, counts in seen.items()))
+    for user, counts in seen.items():
+        assert counts["watch"] and (counts["list"] or counts["streaming list"]), \
+            f"{user} does not list and watch: {counts}"
+
+    # A pod created now reaches the scheduler through its watch: bound with no new list.
+    before = len(events)
+    kubectl("run", "watched", "--image=redis", "-n", namespace)
+
+    def bindings_of_watched() -> list[dict]:
+        return [e for e in audit_events(master)[before:] if e["verb"] == "create"
+                and e.get("objectRef", {}).get("subresource") == "binding"
+                and e["objectRef"].get("name") == "watched"
+                and e["objectRef"].get("namespace") == namespace]
+
+    def binding_logged() -> tuple[bool, str]:
+        found = bindings_of_watched()
+        pod = core_v1.read_namespaced_pod("watched", namespace, _request_timeout=30)
+        return bool(found), f"no binding logged; pod watched on node {pod.spec.node_name}"
+
+    wait_until("the binding of pod watched in the audit log", binding_logged,
+               timeout=TIMEOUTS.api_change)
+    bindings, new = bindings_of_watched(), audit_events(master)[before:]
+    evidence.add("the audit log from the pod's creation to its binding",
+                 "\n".join(audit_line(e) for e in new))
+    assert bindings[0]["user"]["username"] == "system:kube-scheduler"
+    relists = [e for e in new if e["user"]["username"] == "system:kube-scheduler"
+               and e["verb"] == "list" and e.get("objectRef", {}).get("resource") == "pods"]
+    assert not relists, f"the scheduler listed pods again: {[audit_line(e) for e in relists]}"
 
 
 @pytest.mark.claim("flow-stored-in-etcd")

@@ -1,17 +1,21 @@
-"""Section II, "Build k8s clusters": the cluster answers `kubectl version` for its nodes'
-Kubernetes version, in today's format rather than the tutorial's `version.Info{...}`."""
+"""Section II, "Build k8s clusters": the cluster is one kubeadm set up, and it answers
+`kubectl version` for its nodes' Kubernetes version, in today's format rather than the
+tutorial's `version.Info{...}`."""
 
 import re
 
 import pytest
+import yaml
 from kubernetes import client
 
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.nodes import control_plane_nodes, node_exec
-from fixtures.plugin import Cluster
-from fixtures.tutorial import printed
+from toolkit.cluster import Cluster
+from toolkit.commands import node_exec
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.nodes import control_plane_nodes
+from toolkit.tutorial import printed
 
+CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 # What `kubectl version` prints since kubectl 1.28 (the --short form became the default).
 TODAY = re.compile(
     r"Client Version: (?P<client>v1\.(?P<client_minor>\d+)\.\d+)\n"
@@ -46,3 +50,30 @@ def test_kubectl_version_prints_plain_versions_not_version_info(
     # kubectl is supported within one minor of the apiserver (version skew policy).
     skew = int(match["client_minor"]) - int(match["server_minor"])
     assert abs(skew) <= 1, f"kubectl {match['client']} against a {match['server']} apiserver"
+
+
+@pytest.mark.claim("cluster-kubeadm")
+def test_kubeadm_set_up_the_cluster_and_runs_its_control_plane_as_static_pods(
+    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, evidence: Evidence
+):
+    if cluster.kind_name is None:
+        pytest.skip("existing cluster: built by whatever its owner chose, not necessarily kubeadm")
+    kubectl("get", "configmap", "kubeadm-config", "-n", "kube-system", "-o", "yaml")
+    data = core_v1.read_namespaced_config_map("kubeadm-config", "kube-system",
+                                              _request_timeout=30).data
+    config = yaml.safe_load(data["ClusterConfiguration"])
+    assert config["apiVersion"].startswith("kubeadm.k8s.io/")
+    assert config["kind"] == "ClusterConfiguration"
+    served = client.VersionApi(cluster.api).get_code(_request_timeout=30).git_version
+    assert config["kubernetesVersion"] == served
+
+    master = control_plane_nodes(core_v1)[0].metadata.name
+    static = node_exec(master, "ls", "/etc/kubernetes/manifests").split()
+    evidence.add(f"ls /etc/kubernetes/manifests on {master}", "\n".join(static))
+    assert sorted(static) == [f"{c}.yaml" for c in CONTROL_PLANE]
+    for component in CONTROL_PLANE:
+        pod = core_v1.read_namespaced_pod(f"{component}-{master}", "kube-system",
+                                          _request_timeout=30)
+        source = pod.metadata.annotations.get("kubernetes.io/config.source")
+        evidence.add(f"{pod.metadata.name}", f"kubernetes.io/config.source: {source}")
+        assert source == "file", f"{pod.metadata.name} is not a static pod (source {source})"

@@ -3,10 +3,7 @@ another node, while a bare Pod is not moved: it is evicted from the dead node af
 toleration and nothing recreates it. Its binding (spec.nodeName) cannot change."""
 
 import json
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,32 +11,15 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.nodes import is_ready
-from fixtures.plugin import Cluster
-from fixtures.pods import wait_running_and_ready
-from fixtures.waiting import Unrecoverable, wait_until
-
-
-@contextmanager
-def node_down(core: client.CoreV1Api, node: str, evidence: Evidence) -> Iterator[None]:
-    """Freezes a kind node's container (every process on the host stops, its address
-    stays), and brings it back afterwards, waiting until it is Ready again."""
-    subprocess.run(["docker", "pause", node], check=True, capture_output=True, timeout=60)
-    evidence.add("$ docker pause", node)
-    try:
-        yield
-    finally:
-        subprocess.run(["docker", "unpause", node], check=True, capture_output=True, timeout=60)
-        evidence.add("$ docker unpause", node)
-
-        def ready() -> tuple[bool, str]:
-            return is_ready(core.read_node(node)), node
-
-        wait_until(f"node {node} to be Ready again", ready, timeout=180)
+from toolkit.cluster import Cluster
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.nodes import is_ready, node_down
+from toolkit.pods import wait_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import Unrecoverable, wait_until
 
 
 @pytest.mark.disruptive
@@ -63,7 +43,7 @@ def test_a_deployment_pod_moves_off_a_failed_node_while_a_bare_pod_is_evicted(
     started = time.monotonic()
     with node_down(core_v1, node, evidence):
         (replacement,) = wait_ready_pods(
-            core_v1, namespace, "app=redis-deployment", 1, timeout=240,
+            core_v1, namespace, "app=redis-deployment", 1, timeout=TIMEOUTS.slow_start,
             exclude=frozenset({moved.metadata.name}),
         )
         evidence.measure("Deployment pod Ready on another node after the node went down",
@@ -83,7 +63,7 @@ def test_a_deployment_pod_moves_off_a_failed_node_while_a_bare_pod_is_evicted(
                 f"pod redis on {node}, deletionTimestamp={bare.metadata.deletion_timestamp}")
 
         wait_until(f"the bare pod's eviction from {node} (toleration 20 s)", evicted,
-                   timeout=180)
+                   timeout=TIMEOUTS.pod_start)
         evidence.measure("bare pod marked for deletion after the node went down",
                          time.monotonic() - started)
         kubectl("get", "pods", "-n", namespace, "-o", "wide")
@@ -96,7 +76,8 @@ def test_a_deployment_pod_moves_off_a_failed_node_while_a_bare_pod_is_evicted(
         return not pods, str([(p.metadata.name, p.spec.node_name) for p in pods])
 
     # Back on its node, kubelet finishes the deletion: the pod is gone for good.
-    wait_until("the evicted bare pod to be gone once its node is back", gone, timeout=120)
+    wait_until("the evicted bare pod to be gone once its node is back", gone,
+               timeout=TIMEOUTS.pod_change)
 
 
 @pytest.mark.claim("pod-bound-to-its-node")

@@ -7,12 +7,13 @@ import pytest
 import yaml
 from kubernetes import client
 
-from fixtures.deployments import pods_of, wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.operator import DEPLOYMENT, SAMPLE
-from fixtures.waiting import wait_until
+from toolkit.deployments import pods_of, wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.operator import DEPLOYMENT, SAMPLE
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 GROUP, VERSION, PLURAL = "cache.tutorial.example", "v1alpha1", "memcacheds"
 NAME = "memcached-sample"
@@ -40,7 +41,7 @@ def wait_size(apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str, si
         dep = apps.read_namespaced_deployment(NAME, namespace)
         return dep.spec.replicas == size, f"replicas={dep.spec.replicas}"
 
-    wait_until(f"Deployment {NAME} to have {size} replicas", probe, timeout=60)
+    wait_until(f"Deployment {NAME} to have {size} replicas", probe, timeout=TIMEOUTS.api_change)
     wait_ready_pods(core, namespace, SELECTOR, size)
 
 
@@ -52,7 +53,7 @@ def wait_status_nodes(
         nodes = memcached(custom, namespace).get("status", {}).get("nodes") or []
         return nodes == pods and bool(pods), f"status.nodes={nodes} pods={pods}"
 
-    return wait_until("status.nodes to list exactly the current pods", probe, timeout=90)
+    return wait_until("status.nodes to list exactly the current pods", probe, timeout=TIMEOUTS.sync)
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ def test_size_changes_deleted_children_and_hand_edits_are_reconciled(
         dep = apps_v1.list_namespaced_deployment(namespace).items
         return any(d.metadata.uid != uid for d in dep), [d.metadata.name for d in dep]
 
-    wait_until("the deleted Deployment to come back", recreated, timeout=60)
+    wait_until("the deleted Deployment to come back", recreated, timeout=TIMEOUTS.api_change)
     wait_size(apps_v1, core_v1, namespace, 1)
 
 
@@ -142,7 +143,8 @@ def test_deleting_the_memcached_deletes_its_deployment_and_pods(
         pods = pods_of(core_v1, namespace, SELECTOR)
         return not deps and not pods, f"deployments={len(deps)} pods={len(pods)}"
 
-    wait_until("the garbage collector to remove the Deployment and pods", collected, 120)
+    wait_until("the garbage collector to remove the Deployment and pods", collected,
+               timeout=TIMEOUTS.pod_change)
 
 
 @pytest.mark.claim("op-restart-converges")

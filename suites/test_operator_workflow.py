@@ -1,7 +1,7 @@
 """Section VI step by step, as a reader runs it in a fresh directory: scaffold (operator-sdk
 where installed, else kubebuilder's go/v4, operator-sdk's Go plugin), type edits, make
 generate, make manifests, the controller, docker login and push to a registry that requires
-a login, make deploy, the sample, the operator's logs (fixtures/operator_workflow.py)."""
+a login, make deploy, the sample, the operator's logs (toolkit/operator_workflow.py)."""
 
 import json
 import re
@@ -12,12 +12,13 @@ import pytest
 import yaml
 from kubernetes import client
 
-from fixtures.deployments import wait_ready_pods
-from fixtures.errors import SetupError
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.operator_workflow import (
+from toolkit.cluster import Cluster
+from toolkit.deployments import wait_ready_pods
+from toolkit.errors import SetupError
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.operator_workflow import (
     DEPLOYMENT,
     DOMAIN,
     GROUP,
@@ -26,15 +27,14 @@ from fixtures.operator_workflow import (
     VERSION,
     Workflow,
 )
-from fixtures.plugin import Cluster
-from fixtures.workflow_cluster import (
+from toolkit.workflow_cluster import (
     apply_sample,
     creation_line,
     deployed,
     park_hand_written,
     unpark_hand_written,
 )
-from fixtures.workflow_setup import check_go_proxy, find_scaffolder, start_registry, stop_registry
+from toolkit.workflow_setup import check_go_proxy, find_scaffolder, start_registry, stop_registry
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,14 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.pods import record_pod, wait_running_and_ready
-from fixtures.tutorial import printed
-from fixtures.waiting import holds_for, wait_until
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.pods import record_pod, wait_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.tutorial import printed
+from toolkit.waiting import holds_for, wait_until
 
 
 def run_redis(kubectl: Kubectl, namespace: str) -> str:
@@ -72,7 +73,8 @@ def test_a_log_collector_reads_the_redis_log_through_a_shared_volume(
                       "--", "cat", "/logs/redis.log", check=False)
         return "Ready to accept connections" in log, log[-300:]
 
-    wait_until("the collector to read Redis's start-up line", collected, timeout=60)
+    wait_until("the collector to read Redis's start-up line", collected,
+               timeout=TIMEOUTS.api_change)
     # What the collector tails is what it reads: its own log carries the Redis log too.
     assert "Ready to accept connections" in kubectl(
         "logs", "-n", namespace, "redis-with-collector", "-c", "log-collector")

@@ -1,7 +1,9 @@
-"""Section III.2: "in k8s, scheduling is scheduled according to pod". With a 3.5 GiB and a
-4 GiB node, a Pod of two 2 GiB containers goes to the 4 GiB node, while the same
-containers as two Pods tied to one node, the first placed on the 3.5 GiB node, leave the
-second unschedulable (Docker Swarm's failure in the tutorial)."""
+"""How the scheduler places pods. Section I: it scores the feasible nodes (a preferred
+node wins though every worker fits). Section III.2: "in k8s, scheduling is scheduled
+according to pod". With a 3.5 GiB and a 4 GiB node, a Pod of two 2 GiB containers goes to
+the 4 GiB node, while the same containers as two Pods tied to one node, the first placed
+on the 3.5 GiB node, leave the second unschedulable (Docker Swarm's failure in the
+tutorial)."""
 
 from pathlib import Path
 
@@ -10,13 +12,15 @@ import yaml
 from kubernetes import client
 from kubernetes.utils import parse_quantity
 
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.pods import wait_running_and_ready
-from fixtures.waiting import wait_until
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.pods import wait_running_and_ready
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import wait_until
 
 GI = 1 << 30
+PODS_PER_NODE = 3  # all of them on their preferred node: not a coin's luck (1 in 2**6)
 
 
 def allocatable_memory(node: client.V1Node) -> int:
@@ -68,8 +72,38 @@ def test_two_tied_2gi_pods_leave_the_second_unschedulable_on_the_3_5gi_node(
             return True, conditions[0].message
         return False, f"node={pod.spec.node_name} conditions={conditions}"
 
-    message = wait_until("the log collector to be found unschedulable", unschedulable, 60)
+    message = wait_until("the log collector to be found unschedulable", unschedulable,
+                         timeout=TIMEOUTS.api_change)
     evidence.add("scheduler's verdict on log-collector", message)
     kubectl("get", "pods", "-n", namespace, "-o", "wide")
     assert "Insufficient memory" in message
     assert core_v1.read_namespaced_pod("log-collector", namespace).spec.node_name is None
+
+
+@pytest.mark.claim("arch-scheduler-scores")
+def test_the_scheduler_scores_feasible_nodes_and_picks_the_preferred_one(
+    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
+):
+    workers = sorted(n.metadata.name for n in core_v1.list_node(_request_timeout=30).items
+                     if "node-role.kubernetes.io/control-plane" not in n.metadata.labels)
+    assert len(workers) >= 2, f"needs two workers to choose from: {workers}"
+    template = Path(manifest("scheduling/preferred-node.yaml")).read_text()
+    wanted = {}
+    for node in workers[:2]:
+        for index in range(PODS_PER_NODE):
+            pod = yaml.safe_load(template.replace("PREFERRED_NODE", node))
+            pod["metadata"]["name"] = name = f"prefers-{node.rsplit('-', 1)[-1]}-{index}"
+            kubectl("create", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(pod))
+            wanted[name] = node
+
+    def all_bound() -> tuple[bool, dict[str, str | None]]:
+        placed = {p.metadata.name: p.spec.node_name
+                  for p in core_v1.list_namespaced_pod(namespace, _request_timeout=30).items}
+        return all(placed.get(name) for name in wanted), placed
+
+    placed = wait_until("every pod to be bound to a node", all_bound, timeout=TIMEOUTS.api_change)
+    evidence.add("preferred node -> node the scheduler chose",
+                 "\n".join(f"{name}: prefers {wanted[name]}, bound to {placed[name]}"
+                            for name in sorted(wanted)))
+    kubectl("get", "pods", "-n", namespace, "-o", "wide")
+    assert {name: placed[name] for name in wanted} == wanted

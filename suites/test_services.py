@@ -5,16 +5,17 @@ after the StatefulSet, the replica recovering by itself)."""
 import pytest
 from kubernetes import client
 
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.nodes import is_ready
-from fixtures.outside import outside_client
-from fixtures.plugin import Cluster
-from fixtures.redis import create, ready_pods, replication, wait_link_up
-from fixtures.tutorial import printed
-from fixtures.waiting import wait_until
+from toolkit.cluster import Cluster
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.nodes import is_ready
+from toolkit.outside import outside_client
+from toolkit.redis import create, ready_pods, replication, wait_link_up
+from toolkit.timeouts import TIMEOUTS
+from toolkit.tutorial import printed
+from toolkit.waiting import wait_until
 
 
 @pytest.mark.claim("svc-yaml-as-printed")
@@ -101,7 +102,7 @@ def test_the_replica_recovers_by_itself_once_the_service_is_created(
         return "Unable to connect to MASTER" in log, log[-400:]
 
     log = wait_until("redis-sfs-1 to log that it cannot reach its master", failing,
-                     timeout=90)
+                     timeout=TIMEOUTS.sync)
     lines = [line for line in log.splitlines() if "MASTER" in line][:4]
     evidence.add("the tutorial printed (lines 175-177)", printed(175, 177))
     evidence.add("kubectl logs redis-sfs-1 prints today", "\n".join(lines))

@@ -6,15 +6,16 @@ import time
 import pytest
 from kubernetes import client, watch
 
-from fixtures.deployments import wait_ready_pods
-from fixtures.evidence import Evidence
-from fixtures.kubectl import Kubectl
-from fixtures.manifests import manifest
-from fixtures.nodes import frozen
-from fixtures.plugin import Cluster
-from fixtures.pods import is_running_and_ready, record_pod
-from fixtures.redis import SELECTOR, create, ready_pods, redis_cli, replication, wait_link_up
-from fixtures.waiting import Unrecoverable, holds_for, wait_until
+from toolkit.cluster import Cluster
+from toolkit.deployments import wait_ready_pods
+from toolkit.evidence import Evidence
+from toolkit.kubectl import Kubectl
+from toolkit.manifests import manifest
+from toolkit.nodes import frozen
+from toolkit.pods import is_running_and_ready, record_pod
+from toolkit.redis import SELECTOR, create, ready_pods, redis_cli, replication, wait_link_up
+from toolkit.timeouts import TIMEOUTS
+from toolkit.waiting import Unrecoverable, holds_for, wait_until
 
 
 def ready_since(pod: client.V1Pod) -> float:
@@ -95,7 +96,8 @@ def test_without_the_headless_service_the_replica_cannot_reach_the_master(
         log = kubectl("logs", "-n", namespace, "redis-sfs-1")
         return "Unable to connect to MASTER" in log, log[-400:]
 
-    wait_until("redis-sfs-1 to log that it cannot reach its master", logged, timeout=60)
+    wait_until("redis-sfs-1 to log that it cannot reach its master", logged,
+               timeout=TIMEOUTS.api_change)
     record_pod(core_v1, evidence, namespace, "redis-sfs-1")
     assert replication(kubectl, namespace, "redis-sfs-1")["master_link_status"] == "down"
 
@@ -157,7 +159,8 @@ def test_with_the_service_the_replica_syncs_and_refuses_writes(
         value = redis_cli(kubectl, namespace, "redis-sfs-1", "GET", "tutorial")
         return value == "synced", value
 
-    wait_until("the key written on the master to be on the replica", replicated, timeout=30)
+    wait_until("the key written on the master to be on the replica", replicated,
+               timeout=TIMEOUTS.short)
     refused = redis_cli(kubectl, namespace, "redis-sfs-1", "SET", "tutorial", "other")
     assert refused.startswith("READONLY")
 
@@ -175,7 +178,7 @@ def test_a_deleted_pod_returns_with_its_name_volume_and_data(
 
     started = time.monotonic()
     kubectl("delete", "pod", "redis-sfs-0", "-n", namespace)
-    pods = wait_ready_pods(core_v1, namespace, SELECTOR, 2, timeout=240)
+    pods = wait_ready_pods(core_v1, namespace, SELECTOR, 2, timeout=TIMEOUTS.slow_start)
     after = next(p for p in pods if p.metadata.name == "redis-sfs-0")
     evidence.measure("redis-sfs-0 Ready again after delete", time.monotonic() - started)
     kubectl("get", "pods,pvc", "-n", namespace, "-o", "wide")
@@ -206,7 +209,7 @@ def test_a_deleted_pod_returns_with_its_name_volume_and_data(
         new = pod.metadata.uid != replica.metadata.uid
         return new and is_running_and_ready(pod), f"new={new} phase={pod.status.phase}"
 
-    wait_until("a new redis-sfs-1 to be Ready", replaced, timeout=240)
+    wait_until("a new redis-sfs-1 to be Ready", replaced, timeout=TIMEOUTS.slow_start)
     wait_link_up(kubectl, namespace)
     assert redis_cli(kubectl, namespace, "redis-sfs-1", "GET", "kept") == "on-disk"
 
@@ -244,7 +247,8 @@ def test_without_sentinel_the_replica_stays_a_replica_when_the_master_is_down(
         return info.get("role") == "slave", info
 
     with frozen(master):  # the master is down: alive but silent
-        info = wait_until("the replica to see its master down", link_down, timeout=60)
+        info = wait_until("the replica to see its master down", link_down,
+                          timeout=TIMEOUTS.api_change)
         evidence.add("INFO replication on redis-sfs-1 with the master down", str(info))
         # Sentinel's default down-after is 30 s; nothing promotes it in twice that.
         started = time.monotonic()
@@ -289,7 +293,7 @@ def test_with_sentinel_the_masters_loss_promotes_the_replica(
     kubectl("create", "-n", namespace, "-f", manifest("redis-sentinel/sentinel.yaml"))
     wait_ready_pods(core_v1, namespace, "app=redis-sentinel", 3)
     wait_until("the Sentinels to know the replica and each other",
-               lambda: sentinels_ready(kubectl, namespace), timeout=90)
+               lambda: sentinels_ready(kubectl, namespace), timeout=TIMEOUTS.sync)
 
     def promoted() -> tuple[bool, dict[str, str]]:
         info = replication(kubectl, namespace, "redis-sfs-1")
@@ -297,7 +301,7 @@ def test_with_sentinel_the_masters_loss_promotes_the_replica(
 
     with frozen(master):
         started = time.monotonic()
-        info = wait_until("Sentinel to promote redis-sfs-1", promoted, timeout=120)
+        info = wait_until("Sentinel to promote redis-sfs-1", promoted, timeout=TIMEOUTS.pod_change)
         evidence.measure("replica promoted after the master went silent",
                          time.monotonic() - started)
         evidence.add("INFO replication on redis-sfs-1 after the failover", str(info))

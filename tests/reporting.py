@@ -50,13 +50,13 @@ ENVIRONMENT = {"kubernetes.server": "v1.34.4", "kind": "kind v0.30.0 go1.24.6 li
 
 def run_sample_suite(reports: Path) -> subprocess.CompletedProcess[str]:
     """Runs the sample claim tests from suites/ (where the claims plugin links tests to
-    claims) with --alluredir=REPORTS/allure-results and --reports-dir=REPORTS."""
+    claims) with --alluredir=REPORTS/allure-results and --tutorial-reports-dir=REPORTS."""
     module = REPO / "suites" / f"test_zz_report_sample_{os.getpid()}.py"
     module.write_text(SAMPLE_MODULE)
     try:
         return subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(module),
-             f"--alluredir={reports / 'allure-results'}", f"--reports-dir={reports}"],
+             f"--alluredir={reports / 'allure-results'}", f"--tutorial-reports-dir={reports}"],
             cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
         )
     finally:

@@ -12,8 +12,9 @@ UNREACHABLE_KUBECONFIG = """apiVersion: v1
 kind: Config
 clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
 users: [{name: u, user: {token: not-a-secret}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
+contexts: [{name: kind-x, context: {cluster: c, user: u}},
+           {name: production, context: {cluster: c, user: u}}]
+current-context: kind-x
 """
 
 
@@ -50,6 +51,31 @@ def test_unreachable_apiserver(tmp_path: Path):
     proc = run_suite(f"--existing-kubeconfig={kubeconfig}")
     assert_clear_error(proc, "the apiserver at https://127.0.0.1:1 is unreachable")
     assert "not-a-secret" not in proc.stdout + proc.stderr
+
+
+def test_unknown_kube_context(tmp_path: Path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(UNREACHABLE_KUBECONFIG)
+    proc = run_suite(f"--tutorial-existing-kubeconfig={kubeconfig}",
+                     "--tutorial-kube-context=kind-nope")
+    assert_clear_error(proc, "no context 'kind-nope' in")
+    assert "kind-x, production" in proc.stdout + proc.stderr
+
+
+def test_a_context_that_is_not_kind_needs_the_explicit_flag(tmp_path: Path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(UNREACHABLE_KUBECONFIG)
+    args = (f"--tutorial-existing-kubeconfig={kubeconfig}", "--tutorial-kube-context=production")
+    assert_clear_error(run_suite(*args), "context 'production' does not look like a throwaway")
+    # With the flag the run goes on, to that context's (unreachable) apiserver.
+    assert_clear_error(run_suite(*args, "--tutorial-allow-non-kind"),
+                       "the apiserver at https://127.0.0.1:1 is unreachable")
+
+
+def test_the_previous_option_names_still_work_with_a_deprecation_warning():
+    proc = run_suite("--collect-only", "-q", "--image-source=offline")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "--image-source is the previous name of --tutorial-image-source" in proc.stdout
 
 
 def test_unknown_kubernetes_version():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.claims import (
+from toolkit.catalogue import (
     CATALOGUE,
     TUTORIAL,
     Claim,
@@ -145,7 +145,7 @@ def test_tests_are_selected_by_claim_and_by_section():
 
 
 def test_list_claims_prints_the_catalogue_without_a_cluster():
-    listed = run_pytest("--list-claims")
+    listed = run_pytest("--tutorial-list-claims")
     assert listed.returncode == 0, listed.stderr
     catalogue = load_catalogue()
     for claim in catalogue.claims.values():
@@ -156,9 +156,9 @@ def test_list_claims_prints_the_catalogue_without_a_cluster():
 def test_disruptive_tests_skip_on_an_existing_cluster_unless_allowed(tmp_path: Path):
     kubeconfig = tmp_path / "kubeconfig"  # never read: the test skips before the cluster
     args = ("suites/test_node_failure.py", "-k", "moves_off", "-rs",
-            f"--existing-kubeconfig={kubeconfig}")
+            f"--tutorial-existing-kubeconfig={kubeconfig}")
     skipped = run_pytest(*args)
     assert skipped.returncode == 0, skipped.stdout
-    assert "not on an existing cluster without --allow-disruptive" in skipped.stdout
-    allowed = run_pytest(*args, "--allow-disruptive")
+    assert "not on an existing cluster without --tutorial-allow-disruptive" in skipped.stdout
+    allowed = run_pytest(*args, "--tutorial-allow-disruptive")
     assert "bad kubeconfig" in allowed.stdout + allowed.stderr  # it went for the cluster

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import pytest
 
 from fixtures import report
-from fixtures.claims import load_catalogue
-from fixtures.kubectl import Kubectl
-from fixtures.plugin import Cluster
 from tests.reporting import REPO, SAMPLE_ATTACHMENTS, SAMPLE_STATUS, run_sample_suite
+from toolkit.catalogue import load_catalogue
+from toolkit.cluster import Cluster
+from toolkit.kubectl import Kubectl
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_allure_results_carry_claims_verdicts_and_evidence(sample: Path):
 def test_no_results_file_without_suite_tests(tmp_path: Path):
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_waiting.py",
-         f"--reports-dir={tmp_path}"],
+         f"--tutorial-reports-dir={tmp_path}"],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stdout

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.cluster import (
+from toolkit.cluster import (
     failure_lines,
     kind_config,
     kubernetes_version_of,
@@ -14,8 +14,8 @@ from fixtures.cluster import (
     official_image,
     official_images,
 )
-from fixtures.errors import SetupError
-from fixtures.toolchain import pinned
+from toolkit.errors import SetupError
+from toolkit.toolchain import pinned
 
 
 def kubelet_patches(config: str) -> list[dict]:
@@ -82,3 +82,12 @@ def test_a_failed_kind_create_reports_its_error_lines_not_the_stack_trace():
     )
     assert failure_lines(stderr).splitlines() == stderr.splitlines()[1:3]
     assert failure_lines("a\nb") == "a\nb"
+
+
+def test_the_control_plane_mounts_the_audit_policy_from_the_repository(tmp_path: Path):
+    cluster = yaml.safe_load(kind_config(False, False, tmp_path))
+    (mount,) = cluster["nodes"][0]["extraMounts"]
+    assert Path(mount["hostPath"], "policy.yaml").is_file()
+    assert mount["containerPath"] == "/etc/kubernetes/audit"
+    policy = yaml.safe_load(Path(mount["hostPath"], "policy.yaml").read_text())
+    assert policy["kind"] == "Policy" and policy["rules"][-1] == {"level": "None"}

@@ -1,4 +1,4 @@
-from fixtures.evidence import Evidence, scrub
+from toolkit.evidence import Evidence, scrub
 
 
 def test_credentials_are_redacted():

@@ -13,8 +13,8 @@ from faults.actions import Rule
 from faults.catalogue import EXEMPT, FAULTS
 from faults.context import command
 from faults.demo import table
-from fixtures.claims import CATALOGUE, load_catalogue
 from tests.test_claims_catalogue import declared_claims
+from toolkit.catalogue import CATALOGUE, load_catalogue
 
 REPO = CATALOGUE.parent.parent
 

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from fixtures.waiting import Unrecoverable, WaitTimeout, holds_for, wait_until
+from toolkit.waiting import Unrecoverable, WaitTimeout, holds_for, wait_until
 
 
 def test_returns_the_observation_once_done():

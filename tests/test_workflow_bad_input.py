@@ -1,5 +1,5 @@
 """Section VI's workflow: what it needs around it, missing, is one line (the set-up checks
-of fixtures/workflow_setup.py, which the module's fixture turns into pytest.exit)."""
+of toolkit/workflow_setup.py, which the module's fixture turns into pytest.exit)."""
 
 import os
 import subprocess
@@ -12,8 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 def setup_check(call: str, env: dict[str, str]) -> str:
     """Runs one set-up check in a fresh interpreter (SUITE_CACHE is read at import) and
     returns the one line it ends with."""
-    code = ("import sys\nfrom fixtures.errors import SetupError\n"
-            f"from fixtures.workflow_setup import {call.split('(')[0]}\n"
+    code = ("import sys\nfrom toolkit.errors import SetupError\n"
+            f"from toolkit.workflow_setup import {call.split('(')[0]}\n"
             f"try:\n    {call}\nexcept SetupError as err:\n    print(err)\n    sys.exit(4)\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                           text=True, timeout=300, check=False, env={**os.environ, **env})

@@ -5,6 +5,6 @@
 set -euo pipefail
 dir="$(cd "$(dirname "$0")" && pwd)"
 bash "$dir/../install-engine.sh"
-for step in debian-base kubernetes kind-base tools addons node-image operator workloads scaffold; do
+for step in debian-base kubernetes kind-base tools addons node-image operator loadbalancer workloads scaffold; do
   bash "$dir/$step.sh"
 done

@@ -1,0 +1,143 @@
+"""The loop of ci/fault-demo.sh (which sets up the toolchain, then runs this): on a kind
+cluster of its own, each claim's tests run with the claim's fault injected, and the
+cluster is checked whole (faults/health.py) before the next claim. Writes ci/FAULTS.md and
+exits non-zero if a fault of this run was not detected.
+
+    python ci/fault_demo.py [CLAIM_ID...]   # default: every testable claim with a fault
+
+Environment: FAULT_CLUSTER (cluster name, default `faults`: a second run beside a first
+uses another), KEEP=1 (keep the cluster), CLAIM_TIMEOUT (seconds per claim, default 1800),
+SUITE_CACHE and KUBERNETES_VERSION (the default version's own kubectl).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from faults import demo  # noqa: E402
+from toolkit.toolchain import SUITE_CACHE, pinned  # noqa: E402
+
+OUT = REPO / "reports" / "faults"
+BASELINE_TIMEOUT = 1200
+HEALTH_TIMEOUT = 900
+
+
+def say(message: str) -> None:
+    print(f"[fault-demo] {message}", file=sys.stderr, flush=True)
+
+
+class Demo:
+    def __init__(self, cluster: str) -> None:
+        self.cluster = cluster
+        self.kubeconfig = REPO / ".pytest-kind" / cluster / "kubeconfig"
+        version = os.environ.get("KUBERNETES_VERSION") or pinned("KUBERNETES_VERSION")
+        self.pytest = [
+            str(REPO / ".venv/bin/pytest"), "-p", "faults.plugin", "-p", "no:cacheprovider",
+            "-q", "--ignore-glob=*/test_zz_*", f"--cluster-name={cluster}", "--keep-cluster",
+            "--tutorial-image-source=offline",
+            # The default version's own kubectl: a matrix run beside it swaps `kubectl`.
+            f"--kind-kubectl-bin={SUITE_CACHE / 'bin' / f'kubectl-{version}'}",
+        ]
+
+    def run(self, argv: list[str], log: Path, timeout: float, append: bool = False) -> int:
+        """argv with its output in log; its exit status (124 when it ran out of time)."""
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        with log.open("a" if append else "w") as out:
+            try:
+                return subprocess.run(argv, cwd=REPO, env=env, stdout=out,
+                                      stderr=subprocess.STDOUT, timeout=timeout,
+                                      check=False).returncode
+            except subprocess.TimeoutExpired:
+                out.write(f"\n[fault-demo] no end within {timeout:.0f} s: stopped\n")
+                return 124
+
+    def health(self, log: Path, *args: str) -> bool:
+        argv = [str(REPO / ".venv/bin/python"), "-m", "faults.health", "--kubeconfig",
+                str(self.kubeconfig), "--kind-name", self.cluster, *args]
+        return self.run(argv, log, HEALTH_TIMEOUT, append=True) == 0
+
+    def baseline(self) -> bool:
+        """The cluster: created, or reused when kept, with a test that needs no fault; then
+        whatever an interrupted run left behind is repaired."""
+        say(f"cluster {self.cluster}: up and healthy?")
+        log = OUT / f"baseline-{self.cluster}.log"
+        rc = self.run([*self.pytest, f"--tutorial-reports-dir={OUT}/baseline-{self.cluster}",
+                       "suites/test_cluster_setup.py"], log, BASELINE_TIMEOUT)
+        if rc != 0:
+            tail = "".join(log.read_text().splitlines(keepends=True)[-20:])
+            say(f"the cluster is not usable (see {log}):\n{tail}")
+            return False
+        return self.health(log, "--repair", "--wait", "300")
+
+    def claim(self, claim: str, timeout: float) -> bool:
+        """Runs the claim's tests with its fault; False when the cluster cannot be repaired."""
+        say(claim)
+        log, verdict = OUT / f"{claim}.log", OUT / f"{claim}.json"
+        verdict.unlink(missing_ok=True)
+        started = time.monotonic()
+        rc = self.run([*self.pytest, f"--inject-fault={claim}",
+                       f"--tutorial-reports-dir={OUT}/{claim}", f"--fault-report={verdict}"],
+                      log, timeout)
+        seconds = round(time.monotonic() - started)
+        restored, repairable = "yes", True
+        if not self.health(log, "--wait", "120"):
+            restored = "no"
+            say(f"{claim}: the cluster is not whole again; repairing")
+            repairable = self.health(log, "--repair", "--wait", "300")
+        (OUT / f"{claim}.run.json").write_text(json.dumps({
+            "seconds": seconds, "exit": rc, "restored": restored,
+            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")}) + "\n")
+        section = re.search(r"^.*= injected fault =.*?^(?:NOT )?DETECTED.*?$", log.read_text(),
+                            re.M | re.S)
+        if section:
+            print("\n".join(line for line in section.group(0).splitlines()
+                            if not line.lstrip().startswith("|")), file=sys.stderr)
+        if not repairable:
+            say(f"cannot repair the cluster: stopping (see {log})")
+        return repairable
+
+    def delete(self) -> None:
+        say(f"deleting kind cluster {self.cluster} (KEEP=1 keeps it)")
+        subprocess.run(["kind", "delete", "cluster", "--name", self.cluster],
+                       capture_output=True, timeout=300, check=False)
+
+
+def main(argv: list[str]) -> int:
+    known = demo.claims_with_faults()
+    claims = argv or known
+    unknown = [c for c in claims if c not in known]
+    if unknown:
+        print(f"fault-demo: no fault for {', '.join(unknown)} (see suites/claims.yaml)",
+              file=sys.stderr)
+        return 2
+    OUT.mkdir(parents=True, exist_ok=True)
+    run = Demo(os.environ.get("FAULT_CLUSTER", "faults"))
+    timeout = float(os.environ.get("CLAIM_TIMEOUT", "1800"))
+    try:
+        if not run.baseline():
+            return 1
+        for claim in claims:
+            if not run.claim(claim, timeout):
+                break
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    finally:
+        if os.environ.get("KEEP") != "1":
+            run.delete()
+    command = " ".join([*run.pytest, "--inject-fault=CLAIM_ID"])
+    demo.table(OUT, REPO / "ci/FAULTS.md", command.replace(str(REPO) + "/", ""))
+    say("results: ci/FAULTS.md")
+    return demo.main(["check", str(OUT), *claims])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
