@@ -12,8 +12,8 @@ from faults.context import FaultContext, FaultError
 from faults.leftovers import KIND_VERSION_BACKUP
 from faults.registry import fault
 from faults.static_pods import BACKUPS
-from toolkit.cluster import minor
 from toolkit.commands import node_exec
+from toolkit.kind_config import minor
 from toolkit.timeouts import TIMEOUTS
 from toolkit.toolchain import find_binary
 from toolkit.waiting import wait_until

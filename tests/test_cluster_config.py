@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit.cluster import (
-    failure_lines,
+from toolkit.cluster import failure_lines
+from toolkit.errors import SetupError
+from toolkit.kind_config import (
     kind_config,
     kubernetes_version_of,
     needs_cgroup_v1_settings,
@@ -14,7 +15,6 @@ from toolkit.cluster import (
     official_image,
     official_images,
 )
-from toolkit.errors import SetupError
 from toolkit.toolchain import pinned
 
 
