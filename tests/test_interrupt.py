@@ -32,6 +32,9 @@ def suite_run(name: str, reports: Path, *extra: str) -> tuple[subprocess.Popen[s
              "suites/test_redis_standalone.py", f"--cluster-name={name}",
              "--tutorial-image-source=offline", f"--tutorial-reports-dir={reports}", *extra],
             cwd=REPO, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            # As in a terminal: a background job of a non-interactive shell (a CI step)
+            # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     return proc, log
 
