@@ -17,6 +17,7 @@ from kubernetes import client
 
 from faults.context import FaultContext, FaultError
 from toolkit.commands import node_exec
+from toolkit.deployments import rolled_out
 from toolkit.timeouts import TIMEOUTS
 from toolkit.waiting import wait_until
 
@@ -84,20 +85,8 @@ def wait_rollout(ctx: FaultContext, kind: str, namespace: str, name: str,
 
     def probe() -> tuple[bool, str]:
         if kind == "deployment":
-            obj = apps.read_namespaced_deployment(name, namespace)
-            s, want = obj.status, obj.spec.replicas
-            done = ((s.observed_generation or 0) >= obj.metadata.generation
-                    and s.updated_replicas == want and s.replicas == want
-                    and s.ready_replicas == want and s.available_replicas == want)
-            return done, (f"updated={s.updated_replicas} total={s.replicas} "
-                          f"ready={s.ready_replicas} want={want}")
-        obj = apps.read_namespaced_daemon_set(name, namespace)
-        s = obj.status
-        done = ((s.observed_generation or 0) >= obj.metadata.generation
-                and s.desired_number_scheduled == s.updated_number_scheduled
-                == s.number_ready == (s.number_available or 0))
-        return done, (f"desired={s.desired_number_scheduled} "
-                      f"updated={s.updated_number_scheduled} ready={s.number_ready}")
+            return rolled_out(apps.read_namespaced_deployment(name, namespace))
+        return rolled_out(apps.read_namespaced_daemon_set(name, namespace))
 
     wait_until(f"{kind} {namespace}/{name} to roll out", probe, timeout=timeout, interval=2)
     ctx.note(f"{kind} {namespace}/{name} rolled out")

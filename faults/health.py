@@ -13,6 +13,7 @@ from kubernetes import client
 
 from faults.leftovers import LEFTOVERS, SYSTEM_NAMESPACES
 from toolkit.cluster import api_client
+from toolkit.deployments import rolled_out
 from toolkit.nodes import is_ready
 from toolkit.pods import is_running_and_ready
 from toolkit.timeouts import TIMEOUTS
@@ -42,17 +43,13 @@ def problems(api: client.ApiClient, kind_name: str) -> list[str]:
             elif not is_running_and_ready(pod):
                 found.append(f"pod {namespace}/{pod.metadata.name} is not ready "
                              f"({pod.status.phase})")
-        for dep in apps.list_namespaced_deployment(namespace).items:
-            s, want = dep.status, dep.spec.replicas
-            if not (s.ready_replicas == s.updated_replicas == s.replicas == want
-                    and (s.observed_generation or 0) >= dep.metadata.generation):
-                found.append(f"deployment {namespace}/{dep.metadata.name} is not rolled out "
-                             f"(ready={s.ready_replicas} want={want})")
-        for ds in apps.list_namespaced_daemon_set(namespace).items:
-            s = ds.status
-            if not (s.desired_number_scheduled == s.updated_number_scheduled == s.number_ready
-                    and (s.observed_generation or 0) >= ds.metadata.generation):
-                found.append(f"daemonset {namespace}/{ds.metadata.name} is not rolled out")
+        for kind, items in (("deployment", apps.list_namespaced_deployment(namespace).items),
+                            ("daemonset", apps.list_namespaced_daemon_set(namespace).items)):
+            for obj in items:
+                done, seen = rolled_out(obj)
+                if not done:
+                    found.append(f"{kind} {namespace}/{obj.metadata.name} is not rolled out "
+                                 f"({seen})")
 
     for node in client.CoreV1Api(api).list_node(
             label_selector="node-role.kubernetes.io/control-plane").items:
