@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import yaml
 from kubernetes import client
 
 from faults.context import FaultContext, FaultError
 from toolkit.commands import node_exec
 from toolkit.deployments import rolled_out
+from toolkit.manifests import manifest
 from toolkit.timeouts import TIMEOUTS
 from toolkit.waiting import wait_until
 
@@ -260,6 +263,11 @@ def cluster_role_without(
         ctx.note(f"ClusterRole {role} restored")
         wait_until(f"the apiserver to allow {verbs} on {resource} again", decided(True),
                    timeout=TIMEOUTS.api_change)
+
+
+def fault_manifest(name: str) -> dict:
+    """One of the manifests a fault applies (manifests/faults/NAME), as a dict to name."""
+    return yaml.safe_load(Path(manifest(f"faults/{name}")).read_text())
 
 
 @contextmanager

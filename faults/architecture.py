@@ -10,7 +10,7 @@ from pathlib import Path
 
 from faults import actions as act
 from faults import static_pods
-from faults.actions import Rule
+from faults.actions import Rule, fault_manifest
 from faults.common import pod
 from faults.context import FaultContext, FaultError, command
 from faults.leftovers import DOCKER_ON_NODE
@@ -133,13 +133,7 @@ def token_status(ctx: FaultContext) -> int:
 
 @fault("arch-apiserver-authenticates")
 def unverified_requests_served(ctx: FaultContext) -> Iterator[None]:
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                    "name": "cluster-admin"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
-                      "name": "system:anonymous"}],
-    }
+    binding = fault_manifest("anonymous-cluster-admin.yaml")
     node = ctx.control_plane
     ctx.node(node, "sh", "-c", f"echo '{UNISSUED_TOKEN},intruder,intruder,system:masters' > "
                                f"{TOKEN_FILE}")

@@ -7,6 +7,7 @@ from kubernetes import client
 
 from faults import actions as act
 from faults import static_pods
+from faults.actions import fault_manifest
 from faults.context import FaultContext
 from faults.registry import fault
 from toolkit.timeouts import TIMEOUTS
@@ -27,8 +28,7 @@ def scheduler_removed(ctx: FaultContext) -> Iterator[None]:
 
 @fault("flow-stored-in-etcd")
 def deployments_refused(ctx: FaultContext) -> Iterator[None]:
-    quota = {"apiVersion": "v1", "kind": "ResourceQuota",
-             "spec": {"hard": {"count/deployments.apps": "0"}}}
+    quota = fault_manifest("no-deployments-quota.yaml")
     with act.labelled(ctx, "resourcequota", "fault-no-deployments", quota, ctx.namespace):
         def enforced() -> tuple[bool, object]:
             status = ctx.core.read_namespaced_resource_quota(

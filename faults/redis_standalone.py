@@ -6,7 +6,7 @@ from pathlib import Path
 
 from faults import actions as act
 from faults import static_pods
-from faults.actions import Rule
+from faults.actions import Rule, fault_manifest
 from faults.common import pod, pod_exec
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
@@ -81,20 +81,12 @@ def collector_volume_replaced(ctx: FaultContext) -> Iterator[None]:
     yield
 
 
-def adopter(labels: dict[str, str]) -> dict:
-    return {
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels},
-                              "spec": {"containers": [{"name": "redis", "image": "redis"}]}}},
-    }
-
-
 @fault("pod-bare-not-replaced")
 def bare_pod_adopted(ctx: FaultContext) -> Iterator[None]:
     def strike(_: tuple[str, ...]) -> None:
         ctx.stack.enter_context(act.labelled(ctx, "replicaset", "fault-adopter",
-                                             adopter({"run": "redis"}), ctx.namespace))
+                                             fault_manifest("redis-adopter-replicaset.yaml"),
+                                             ctx.namespace))
 
         def adopted() -> tuple[bool, object]:
             owners = pod(ctx, "redis").metadata.owner_references or []
