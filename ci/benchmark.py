@@ -26,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from toolkit.commands import CommandError, docker, run  # noqa: E402
 from toolkit.toolchain import pinned  # noqa: E402
 
 CLUSTER = "tutorial-suite-bench"
@@ -40,33 +41,22 @@ class BenchmarkError(Exception):
     pass
 
 
-def run(cmd: list[str], env: dict[str, str], log: Path, check: bool = True) -> float:
+def timed(cmd: list[str], env: dict[str, str], log: Path, check: bool = True) -> float:
     """Runs cmd with its output in log; returns its wall time in seconds."""
     t0 = time.monotonic()
-    with log.open("w") as out:
-        try:
-            rc = subprocess.run(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                timeout=STEP_TIMEOUT, check=False).returncode
-        except subprocess.TimeoutExpired:
-            raise BenchmarkError(f"`{' '.join(cmd)}` did not finish within {STEP_TIMEOUT} s "
-                                 f"(its log: {log})") from None
-    if check and rc != 0:
-        tail = "".join(log.read_text().splitlines(keepends=True)[-30:])
-        raise BenchmarkError(f"`{' '.join(cmd)}` exited {rc}; the end of its log:\n{tail}")
+    try:
+        run(cmd, timeout=STEP_TIMEOUT, check=check, env=env, cwd=REPO, output=log)
+    except CommandError as err:
+        raise BenchmarkError(str(err)) from None
     return time.monotonic() - t0
 
 
-def docker(*args: str) -> str:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=600,
-                          check=True).stdout
-
-
 def remove_toolchain_images() -> None:
-    refs = [r for r in docker("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+    refs = [r for r in docker("images", "--format", "{{.Repository}}:{{.Tag}}", timeout=600).split()
             if r.startswith(TOOLCHAIN_IMAGES)]
     if refs:
-        docker("rmi", "-f", *refs)
-    docker("builder", "prune", "-af")
+        docker("rmi", "-f", *refs, timeout=600)
+    docker("builder", "prune", "-af", timeout=600)
 
 
 def per_module(junit: Path) -> dict[str, tuple[float, dict[str, int]]]:
@@ -89,10 +79,10 @@ def outcome_text(counts: dict[str, int]) -> str:
 def bench_cluster(env: dict[str, str], logs: Path) -> Iterator[float]:
     """Creates the benchmark's cluster, yields its creation time, deletes it after."""
     try:
-        yield run([sys.executable, "-c", CREATE, CLUSTER], env, logs / "create.log")
+        yield timed([sys.executable, "-c", CREATE, CLUSTER], env, logs / "create.log")
     finally:
-        subprocess.run(["kind", "delete", "cluster", "--name", CLUSTER], env=env,
-                       capture_output=True, timeout=300, check=False)
+        run(["kind", "delete", "cluster", "--name", CLUSTER], env=env, timeout=300,
+            check=False)
 
 
 CREATE = """
@@ -111,7 +101,7 @@ wait_for_cluster_ready(api_client(opts.kubeconfig))
 
 
 def pytest(args: list[str], junit: Path, env: dict[str, str], log: Path) -> float:
-    return run([str(REPO / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider",
+    return timed([str(REPO / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider",
                 f"--cluster-name={CLUSTER}", "--tutorial-image-source=offline", "--keep-cluster",
                 f"--junitxml={junit}", *args], env, log, check=False)
 
@@ -119,7 +109,7 @@ def pytest(args: list[str], junit: Path, env: dict[str, str], log: Path) -> floa
 def machine() -> str:
     cores = os.cpu_count()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
-    engine = docker("version", "--format", "{{.Server.Version}}").strip()
+    engine = docker("version", "--format", "{{.Server.Version}}", timeout=600).strip()
     return f"{cores} cores, {mem} GiB, Docker {engine}"
 
 
@@ -136,8 +126,8 @@ def main() -> int:
         print("[benchmark] cold build: removing the toolchain's images and the build cache",
               file=sys.stderr)
         remove_toolchain_images()
-        cold = run(["bash", "ci/images/build.sh"], env, bench / "cold.log")
-        warm = run(["bash", "ci/images/build.sh"], env, bench / "warm.log")
+        cold = timed(["bash", "ci/images/build.sh"], env, bench / "cold.log")
+        warm = timed(["bash", "ci/images/build.sh"], env, bench / "warm.log")
         steps = {p.name: int(p.read_text()) for p in sorted((cache / "stamps").iterdir())}
         print("[benchmark] cluster and suite", file=sys.stderr)
         with bench_cluster(env, bench) as create:
@@ -146,7 +136,7 @@ def main() -> int:
             workflow_warm = pytest([WORKFLOW_MODULE], bench / "workflow.xml", env,
                                    bench / "workflow.log")
             workflow = per_module(bench / "workflow.xml")
-    except BenchmarkError as e:
+    except (BenchmarkError, CommandError) as e:
         print(f"benchmark: {e}", file=sys.stderr)
         return 1
     finally:

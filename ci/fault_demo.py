@@ -13,7 +13,6 @@ SUITE_CACHE and KUBERNETES_VERSION (the default version's own kubectl).
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from faults import demo  # noqa: E402
+from toolkit.commands import CommandError, run  # noqa: E402
 from toolkit.toolchain import SUITE_CACHE, pinned  # noqa: E402
 
 OUT = REPO / "reports" / "faults"
@@ -50,14 +50,13 @@ class Demo:
     def run(self, argv: list[str], log: Path, timeout: float, append: bool = False) -> int:
         """argv with its output in log; its exit status (124 when it ran out of time)."""
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        with log.open("a" if append else "w") as out:
-            try:
-                return subprocess.run(argv, cwd=REPO, env=env, stdout=out,
-                                      stderr=subprocess.STDOUT, timeout=timeout,
-                                      check=False).returncode
-            except subprocess.TimeoutExpired:
-                out.write(f"\n[fault-demo] no end within {timeout:.0f} s: stopped\n")
-                return 124
+        try:
+            return run(argv, timeout=timeout, check=False, env=env, cwd=REPO, output=log,
+                       append=append).returncode
+        except CommandError as err:  # no end within the timeout
+            with log.open("a") as out:
+                out.write(f"\n[fault-demo] {err}: stopped\n")
+            return 124
 
     def health(self, log: Path, *args: str) -> bool:
         argv = [str(REPO / ".venv/bin/python"), "-m", "faults.health", "--kubeconfig",
@@ -106,8 +105,7 @@ class Demo:
 
     def delete(self) -> None:
         say(f"deleting kind cluster {self.cluster} (KEEP=1 keeps it)")
-        subprocess.run(["kind", "delete", "cluster", "--name", self.cluster],
-                       capture_output=True, timeout=300, check=False)
+        run(["kind", "delete", "cluster", "--name", self.cluster], timeout=300, check=False)
 
 
 def main(argv: list[str]) -> int:

@@ -12,7 +12,7 @@ from faults.context import FaultContext, FaultError
 from faults.leftovers import KIND_VERSION_BACKUP
 from faults.registry import fault
 from faults.static_pods import BACKUPS
-from toolkit.commands import node_exec
+from toolkit.commands import CommandError, node_exec, run
 from toolkit.kind_config import minor
 from toolkit.timeouts import TIMEOUTS
 from toolkit.toolchain import find_binary
@@ -81,9 +81,10 @@ def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
 
 
 def run_checked(*argv: str) -> None:
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-    if proc.returncode != 0:
-        raise FaultError(f"{' '.join(argv)}: {proc.stderr.strip()}")
+    try:
+        run(argv, timeout=300)
+    except CommandError as err:
+        raise FaultError(str(err)) from None
 
 
 @fault("cluster-kubeadm")

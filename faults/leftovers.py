@@ -13,7 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from faults.actions import COMMENT, FAULT_LABEL, ORIGINAL
 from faults.static_pods import BACKUPS, LEASED, MANIFESTS, lease_holder, mirror_pod
-from toolkit.commands import run
+from toolkit.commands import node_exec, run
 from toolkit.operator import DEPLOY_MANIFEST, NAMESPACE
 from toolkit.operator_workflow import marker_rules
 from toolkit.pods import is_running_and_ready
@@ -52,11 +52,6 @@ def in_node(node: str, *cmd: str) -> str:
     or an `error ...` line where it failed without any."""
     proc = run(["docker", "exec", node, *cmd], timeout=60, check=False)
     return proc.stdout if proc.returncode == 0 or proc.stdout else f"error {proc.stderr.strip()}"
-
-
-def node_file(node: str, path: str) -> str:
-    proc = run(["docker", "exec", node, "cat", path], timeout=60, check=False)
-    return proc.stdout if proc.returncode == 0 else ""
 
 
 def node_names(api: client.ApiClient) -> list[str]:
@@ -109,7 +104,8 @@ class ControlPlaneLeftovers:
             if pod is None or not is_running_and_ready(pod):
                 found.append(f"{component} is not running and ready")
                 continue
-            on_disk = yaml.safe_load(node_file(master, f"{MANIFESTS}/{component}.yaml")) or {}
+            disk = node_exec(master, "cat", f"{MANIFESTS}/{component}.yaml", check=False)
+            on_disk = yaml.safe_load(disk) or {}
             container = (on_disk.get("spec", {}).get("containers") or [{}])[0]
             running = pod.spec.containers[0]
             if (running.command, running.image) != (container.get("command"),
@@ -120,7 +116,7 @@ class ControlPlaneLeftovers:
             if not renewed or (datetime.now(UTC) - renewed).total_seconds() > 30:
                 found.append(f"{component} holds no fresh leader lease (renewed {renewed})")
         version = client.VersionApi(api).get_code().git_version
-        image_version = node_file(master, "/kind/version").strip()
+        image_version = node_exec(master, "cat", "/kind/version", check=False).strip()
         if version != image_version:
             found.append(f"the apiserver is {version}, the node image {image_version}")
         others = self.other_apiserver_images(master, image_version)
@@ -130,9 +126,8 @@ class ControlPlaneLeftovers:
 
     @staticmethod
     def other_apiserver_images(master: str, version: str) -> list[str]:
-        proc = run(["docker", "exec", master, "crictl", "images", "-o", "json"], timeout=60,
-                   check=False)
-        listed = json.loads(proc.stdout) if proc.returncode == 0 else {"images": []}
+        out = node_exec(master, "crictl", "images", "-o", "json", check=False)
+        listed = json.loads(out or '{"images": []}')
         return [t for i in listed["images"] for t in i.get("repoTags") or []
                 if "/kube-apiserver:" in t and not t.endswith(f":{version}")]
 
@@ -151,7 +146,7 @@ class ControlPlaneLeftovers:
                 script = f'rm -f "{path}"'
             in_node(master, "sh", "-c", script)
             done.append(f"{master}: restored {path}")
-        version = node_file(master, "/kind/version").strip()
+        version = node_exec(master, "cat", "/kind/version", check=False).strip()
         for tag in self.other_apiserver_images(master, version):
             in_node(master, "crictl", "rmi", tag)
             done.append(f"{master}: removed image {tag}")

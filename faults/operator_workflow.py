@@ -5,13 +5,13 @@ changed on the test's Workflow (its arguments, edits, files) or just before one 
 the cluster is as fresh as before (the next test deploys it again)."""
 
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from faults.context import FaultContext, FaultError
 from faults.registry import fault
+from toolkit.commands import run
 from toolkit.operator_workflow import (
     DEPLOYMENT,
     NAMESPACE,
@@ -154,6 +154,6 @@ def wrong_password(ctx: FaultContext) -> Iterator[None]:
 def logged_out(ctx: FaultContext) -> Iterator[None]:
     wf = workflow(ctx)
     after(ctx, wf, "docker-login", "logged out of the registry after the login",
-          lambda: subprocess.run(["docker", "logout", wf.registry.host], env=wf.env(),
-                                 capture_output=True, timeout=60, check=False))
+          lambda: run(["docker", "logout", wf.registry.host], env=wf.env(), timeout=60,
+                      check=False, log=ctx.note))
     yield

@@ -8,10 +8,8 @@ import yaml
 from faults.context import FaultContext, FaultError
 from faults.registry import fault
 from toolkit.timeouts import TIMEOUTS
-from toolkit.topology import Topology
+from toolkit.topology import LOAD_BALANCER_CDS, Topology, ready_through
 from toolkit.waiting import wait_until
-
-CDS = "/home/envoy/cds.yaml"  # kind's pkg/cluster/internal/loadbalancer/config.go
 
 
 def topology_of(ctx: FaultContext) -> Topology:
@@ -29,20 +27,15 @@ def external_etcd_paused(ctx: FaultContext) -> Iterator[None]:
         yield
     finally:
         ctx.docker("unpause", topology.etcd_container)
-
-        def answers() -> tuple[bool, str]:
-            proc = topology.kubectl.run("get", "--raw", "/readyz", check=False, timeout=30)
-            return proc.returncode == 0, (proc.stdout or proc.stderr).strip()[:200]
-
-        wait_until(f"{topology.name}'s apiservers to be ready again", answers,
-                   timeout=TIMEOUTS.pod_change)
+        wait_until(f"{topology.name}'s apiservers to be ready again",
+                   lambda: ready_through(topology.kubectl), timeout=TIMEOUTS.pod_change)
 
 
 @fault("flow-apiserver-scales-horizontally")
 def load_balancer_with_one_backend(ctx: FaultContext) -> Iterator[None]:
     topology = topology_of(ctx)
     lb, kept = topology.load_balancer, topology.control_planes[0]
-    original = ctx.docker("exec", lb, "cat", CDS)
+    original = ctx.docker("exec", lb, "cat", LOAD_BALANCER_CDS)
     cds = yaml.safe_load(original)
     for group in cds["resources"][0]["load_assignment"]["endpoints"]:
         group["lb_endpoints"] = [e for e in group["lb_endpoints"]
@@ -57,7 +50,7 @@ def load_balancer_with_one_backend(ctx: FaultContext) -> Iterator[None]:
 
 def write(ctx: FaultContext, container: str, text: str) -> None:
     """Replaces the balancer's cluster file the way kind does: a temporary file, then mv."""
-    ctx.docker("exec", "-i", container, "cp", "/dev/stdin", f"{CDS}.tmp", stdin=text)
-    ctx.docker("exec", container, "mv", f"{CDS}.tmp", CDS)
+    ctx.docker("exec", "-i", container, "cp", "/dev/stdin", f"{LOAD_BALANCER_CDS}.tmp", stdin=text)
+    ctx.docker("exec", container, "mv", f"{LOAD_BALANCER_CDS}.tmp", LOAD_BALANCER_CDS)
 
 

@@ -7,7 +7,7 @@ from kubernetes import client
 
 from toolkit.commands import docker, node_exec
 from toolkit.evidence import Evidence
-from toolkit.topology import Topology, apiserver_stopped
+from toolkit.topology import LOAD_BALANCER_CDS, Topology, apiserver_stopped, ready_through
 from toolkit.waiting import holds_for
 
 pytestmark = pytest.mark.topology
@@ -65,21 +65,17 @@ def test_kubectl_keeps_working_through_the_load_balancer_with_one_apiserver_stop
     stopped = nodes[0]
     with apiserver_stopped(stopped):
         evidence.add("stopped", f"the apiserver on {stopped} (its static-pod manifest moved out)")
-
-        def answered() -> tuple[bool, str]:
-            proc = kubectl.run("get", "--raw", "/readyz", check=False, timeout=30)
-            return proc.returncode == 0, (proc.stdout or proc.stderr).strip()[:200]
-
         holds_for(f"every request through the load balancer answered while {stopped}'s "
-                  "apiserver is down", answered, duration=HOLD_SECONDS, interval=1)
+                  "apiserver is down", lambda: ready_through(kubectl), duration=HOLD_SECONDS,
+                  interval=1)
         kubectl("create", "configmap", "written-meanwhile", "-n", "default")
         kubectl("delete", "configmap", "written-meanwhile", "-n", "default")
         logs = docker("logs", "--tail", "20", topology.load_balancer)
         evidence.add(f"docker logs --tail 20 {topology.load_balancer}", logs)
 
     # The balancer spreads over every apiserver, not only over the ones left running.
-    cds = docker("exec", topology.load_balancer, "cat", "/home/envoy/cds.yaml")
-    evidence.add(f"the load balancer's backends ({topology.load_balancer}:/home/envoy/cds.yaml)",
+    cds = docker("exec", topology.load_balancer, "cat", LOAD_BALANCER_CDS)
+    evidence.add(f"the load balancer's backends ({topology.load_balancer}:{LOAD_BALANCER_CDS})",
                  cds)
     missing = [node for node in nodes if f"address: {node}" not in cds]
     assert not missing, f"the load balancer does not know the apiservers of {missing}"

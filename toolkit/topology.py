@@ -26,6 +26,9 @@ from toolkit.toolchain import find_binary
 from toolkit.waiting import wait_until
 
 ETCD_CLIENT_PORT = 2379
+# The load balancer's list of apiservers, as kind writes it for envoy
+# (kind's pkg/cluster/internal/loadbalancer/config.go).
+LOAD_BALANCER_CDS = "/home/envoy/cds.yaml"
 CREATE_TIMEOUT = 900  # three control-plane nodes join one after the other
 
 
@@ -105,6 +108,12 @@ def ha_external_etcd(main: Cluster) -> Iterator[Topology]:
         wait_for_cluster_ready(api)
         yield Topology(name, kubeconfig, api, Kubectl(opts.kubectl_path, kubeconfig),
                        f"{name}-etcd", endpoint, f"{name}-external-load-balancer")
+
+
+def ready_through(kubectl: Kubectl) -> tuple[bool, str]:
+    """Whether the cluster kubectl points at (here: its load balancer) answers /readyz."""
+    proc = kubectl.run("get", "--raw", "/readyz", check=False, timeout=30)
+    return proc.returncode == 0, (proc.stdout or proc.stderr).strip()[:200]
 
 
 def apiserver_answers(node: str) -> tuple[bool, str]:
