@@ -29,8 +29,8 @@ reports=0
 bash ci/report.sh || reports=$?
 if [ "$reports" = 0 ]; then
   # REPORT_DIR: the real report; there, whatever the check lacks fails it, never skips it.
-  REPORT_DIR=reports/html .venv/bin/pytest -q -p no:cacheprovider -rs \
-    tests/test_report_browser.py || reports=$?
+  REPORT_DIR=reports/html JUNIT_FILE=reports/junit.xml .venv/bin/pytest -q -p no:cacheprovider \
+    -rs tests/test_report_browser.py tests/test_junit_schema.py || reports=$?
 fi
 [ "$suite" = 0 ] || { echo "test: the suite failed (exit $suite)" >&2; exit "$suite"; }
 [ "$reports" = 0 ] || { echo "test: the reports or their browser check failed" >&2; exit 1; }

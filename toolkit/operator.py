@@ -8,9 +8,9 @@ import yaml
 
 from toolkit.commands import run
 from toolkit.errors import SetupError
-from toolkit.toolchain import REPO, docker_image_present, find_binary
+from toolkit.paths import OPERATOR
+from toolkit.toolchain import docker_image_present, find_binary
 
-OPERATOR = REPO / "operator"
 IMAGE = "tutorial-suite/memcached-operator:v0.0.1"
 NAMESPACE = "memcached-operator-system"
 DEPLOYMENT = "memcached-operator-controller-manager"
