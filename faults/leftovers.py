@@ -14,8 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from faults.actions import COMMENT, FAULT_LABEL, ORIGINAL
 from faults.static_pods import BACKUPS, LEASED, MANIFESTS, lease_holder, mirror_pod
 from toolkit.commands import node_exec, run
-from toolkit.operator import DEPLOY_MANIFEST, NAMESPACE
-from toolkit.operator_workflow import marker_rules
+from toolkit.operator import MANAGER_ROLE, NAMESPACE, deploy_objects
 from toolkit.pods import is_running_and_ready
 from toolkit.timeouts import TIMEOUTS
 from toolkit.waiting import wait_until
@@ -218,52 +217,44 @@ class LabelledObjects:
 
 
 class OperatorLeftovers:
-    """The suite's operator, where deployed, other than config/deploy.yaml (the
-    ClusterRole, whose name section VI's operator shares, may also be the one its markers
-    make); repaired by deleting it: the suite's fixture deploys it afresh."""
+    """The suite's operator, where deployed, other than what `make deploy` applies (the
+    CRD's schema, the manager's ClusterRole, which section VI's workflow and its faults
+    share); repaired by deleting it: the suite's fixture deploys it afresh."""
 
     def find(self, api: client.ApiClient, kind_name: str) -> list[str]:
-        found, wanted = [], operator_manifests()
-        crd = raw(client.ApiextensionsV1Api(api).read_custom_resource_definition,
-                  wanted["CustomResourceDefinition"]["metadata"]["name"])
-        want_schema = wanted["CustomResourceDefinition"]["spec"]["versions"][0]["schema"]
-        if crd and crd["spec"]["versions"][0]["schema"] != want_schema:
-            found.append("the Memcached CRD's schema differs from config/deploy.yaml")
-        role = raw(client.RbacAuthorizationV1Api(api).read_cluster_role,
-                   wanted["ClusterRole"]["metadata"]["name"])
-        if role and role["rules"] != wanted["ClusterRole"]["rules"] \
-                and rule_set(role["rules"]) != marker_rules():
-            found.append("the operator's ClusterRole differs from config/deploy.yaml and from "
-                         "section VI's controller's markers")
+        found, wanted = [], deploy_objects()
+        (crd,) = [d for (kind, _), d in wanted.items() if kind == "CustomResourceDefinition"]
+        live = raw(client.ApiextensionsV1Api(api).read_custom_resource_definition,
+                   crd["metadata"]["name"])
+        if live and live["spec"]["versions"][0]["schema"] != crd["spec"]["versions"][0]["schema"]:
+            found.append("the Memcached CRD's schema differs from operator/'s")
+        role = raw(client.RbacAuthorizationV1Api(api).read_cluster_role, MANAGER_ROLE)
+        if role and rule_set(role["rules"]) != rule_set(
+                wanted["ClusterRole", MANAGER_ROLE]["rules"]):
+            found.append(f"ClusterRole {MANAGER_ROLE} differs from operator/'s markers")
         return found
 
     def repair(self, api: client.ApiClient, kind_name: str) -> list[str]:
         if not self.find(api, kind_name):
             return []
-        wanted = operator_manifests()
         rbac = client.RbacAuthorizationV1Api(api)
-        for delete, name in (
-                (client.ApiextensionsV1Api(api).delete_custom_resource_definition,
-                 wanted["CustomResourceDefinition"]["metadata"]["name"]),
-                (rbac.delete_cluster_role, wanted["ClusterRole"]["metadata"]["name"]),
-                (rbac.delete_cluster_role_binding,
-                 wanted["ClusterRoleBinding"]["metadata"]["name"]),
-                (client.CoreV1Api(api).delete_namespace, NAMESPACE)):
-            try:
-                delete(name)
-            except ApiException as exc:
-                if exc.status != 404:
-                    raise
+        deletes = {"CustomResourceDefinition":
+                   client.ApiextensionsV1Api(api).delete_custom_resource_definition,
+                   "ClusterRole": rbac.delete_cluster_role,
+                   "ClusterRoleBinding": rbac.delete_cluster_role_binding,
+                   "Namespace": client.CoreV1Api(api).delete_namespace}
+        for kind, name in deploy_objects():
+            if kind in deletes:
+                try:
+                    deletes[kind](name)
+                except ApiException as exc:
+                    if exc.status != 404:
+                        raise
         wait_until(f"namespace {NAMESPACE} to be deleted",
                    lambda: (raw(client.CoreV1Api(api).read_namespace, NAMESPACE) is None,
                             f"namespace {NAMESPACE} terminating"),
                    timeout=TIMEOUTS.cluster_ready, interval=2)
         return ["the memcached operator deleted (the suite deploys it afresh)"]
-
-
-def operator_manifests() -> dict[str, dict]:
-    docs = yaml.safe_load_all(DEPLOY_MANIFEST.read_text())
-    return {doc["kind"]: doc for doc in docs if doc}
 
 
 def raw(call: object, *args: str) -> dict | None:

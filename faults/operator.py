@@ -3,6 +3,7 @@ what makes the claim false on the real cluster (faults.registry.fault)."""
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from kubernetes import client
 
@@ -11,18 +12,18 @@ from faults import static_pods
 from faults.context import FaultContext, command
 from faults.registry import fault
 from toolkit.manifests import manifest
-from toolkit.operator import DEPLOYMENT, IMAGE, NAMESPACE, load_image
+from toolkit.operator import DEPLOYMENT, IMAGE, MANAGER_ROLE, NAMESPACE, load_image
+from toolkit.operator_workflow import GROUP as CACHE_GROUP
 from toolkit.pods import is_running_and_ready
 from toolkit.timeouts import TIMEOUTS
 from toolkit.waiting import wait_until
 
-OPERATOR_ROLE = "memcached-operator-manager-role"
+OPERATOR_ROLE = MANAGER_ROLE
 
 
 OPERATOR_SA = (NAMESPACE, "memcached-operator-controller-manager")
 
 
-CACHE_GROUP = "cache.tutorial.example"
 
 
 def operator_pods(ctx: FaultContext) -> list[client.V1Pod]:
@@ -107,28 +108,50 @@ def restarted_operator_blind(ctx: FaultContext) -> Iterator[None]:
                timeout=TIMEOUTS.pod_start, interval=2)
 
 
-def invalid_accepted(ctx: FaultContext) -> bool:
+def accepted(ctx: FaultContext, file: str) -> bool:
     proc = ctx.cluster.kubectl.run("create", "--dry-run=server", "-n", "default", "-f",
-                                   manifest("memcached/invalid-negative-size.yaml"), check=False)
+                                   manifest(f"memcached/{file}"), check=False)
     return proc.returncode == 0
+
+
+SCHEMA = "/spec/versions/0/schema/openAPIV3Schema"
+
+
+@contextmanager
+def crd_patched(ctx: FaultContext, patch: list[dict], undo: list[dict], file: str,
+                now: bool) -> Iterator[None]:
+    """The Memcached CRD JSON-patched until `file` is accepted (now=True) or refused (now=
+    False) by a server-side dry run; undone afterwards, until it is as before."""
+    name = f"memcacheds.{CACHE_GROUP}"
+    said = {True: "accepted", False: "refused"}
+    ctx.kubectl("patch", "crd", name, "--type=json", "-p", json.dumps(patch))
+    try:
+        wait_until(f"{file} to be {said[now]}", lambda: (accepted(ctx, file) == now,
+                                                         f"{said[not now]} by a dry run"),
+                   timeout=TIMEOUTS.api_change)
+        ctx.note(f"{file} is {said[now]} (server-side dry run)")
+        yield
+    finally:
+        ctx.kubectl("patch", "crd", name, "--type=json", "-p", json.dumps(undo))
+        wait_until(f"{file} to be {said[not now]} again",
+                   lambda: (accepted(ctx, file) != now, f"still {said[now]} by a dry run"),
+                   timeout=TIMEOUTS.api_change)
 
 
 @fault("op-rejects-invalid")
 def crd_without_validation(ctx: FaultContext) -> Iterator[None]:
-    name = f"memcacheds.{CACHE_GROUP}"
-    crd = json.loads(ctx.kubectl("get", "crd", name, "-o", "json"))
+    crd = json.loads(ctx.kubectl("get", "crd", f"memcacheds.{CACHE_GROUP}", "-o", "json"))
     original = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    path = "/spec/versions/0/schema/openAPIV3Schema"
     loose = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    ctx.kubectl("patch", "crd", name, "--type=json",
-                "-p", json.dumps([{"op": "replace", "path": path, "value": loose}]))
-    try:
-        wait_until("an invalid Memcached to be accepted", lambda: (invalid_accepted(ctx), ""),
-                   timeout=TIMEOUTS.api_change)
-        ctx.note("a Memcached of size -1 is accepted (server-side dry run)")
+    with crd_patched(ctx, [{"op": "replace", "path": SCHEMA, "value": loose}],
+                     [{"op": "replace", "path": SCHEMA, "value": original}],
+                     "invalid-string-size.yaml", now=True):
         yield
-    finally:
-        ctx.kubectl("patch", "crd", name, "--type=json",
-                    "-p", json.dumps([{"op": "replace", "path": path, "value": original}]))
-        wait_until("invalid Memcacheds to be refused again",
-                   lambda: (not invalid_accepted(ctx), ""), timeout=TIMEOUTS.api_change)
+
+
+@fault("op-size-no-minimum")
+def crd_with_minimum(ctx: FaultContext) -> Iterator[None]:
+    size = f"{SCHEMA}/properties/spec/properties/size/minimum"
+    with crd_patched(ctx, [{"op": "add", "path": size, "value": 0}],
+                     [{"op": "remove", "path": size}], "invalid-negative-size.yaml", now=False):
+        yield

@@ -13,7 +13,8 @@ from faults.context import FaultContext, FaultError
 from faults.operator_workflow import after, before, undeployed, workflow
 from faults.registry import fault
 from toolkit.manifests import manifest
-from toolkit.operator_workflow import DEPLOYMENT, IMAGE, NAMESPACE, VERSION
+from toolkit.operator import OPERATOR
+from toolkit.operator_workflow import DEPLOYMENT, IMAGE, NAMESPACE, SAMPLE, VERSION
 from toolkit.timeouts import TIMEOUTS
 from toolkit.waiting import wait_until
 
@@ -102,7 +103,7 @@ class _NoLoad:
 @fault("op-sample-as-printed-refused")
 def printed_sample_fixed(ctx: FaultContext) -> Iterator[None]:
     ctx.override_manifest("operator-workflow/sample-as-printed.yaml",
-                          Path(manifest("operator-workflow/sample.yaml")).read_text(),
+                          (OPERATOR / SAMPLE).read_text(),
                           "the printed sample with its lost lines")
     yield
 

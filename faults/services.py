@@ -1,7 +1,6 @@
 """The faults of suites/test_services.py (section V): for each of its claims,
 what makes the claim false on the real cluster (faults.registry.fault)."""
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import yaml
 from faults.context import FaultContext, FaultError, command
 from faults.registry import fault
 from faults.statefulset import master_reachable_without_service, service_not_headless
+from toolkit.commands import run
 from toolkit.manifests import manifest
 from toolkit.outside import LABEL
 
@@ -31,20 +31,18 @@ def service_allocated(ctx: FaultContext) -> Iterator[None]:
 @fault("svc-exposes-to-outside")
 def cluster_ip_routed_from_outside(ctx: FaultContext) -> Iterator[None]:
     def strike(_: tuple[str, ...]) -> None:
-        found = subprocess.run(
-            ["docker", "ps", "-q", "--filter", f"label={LABEL}={ctx.namespace}"],
-            capture_output=True, text=True, timeout=60, check=False).stdout.split()
+        found = run(["docker", "ps", "-q", "--filter", f"label={LABEL}={ctx.namespace}"],
+                    timeout=60, check=False).stdout.split()
         if not found:
             raise FaultError(f"no outside client of {ctx.namespace} to give a route")
-        pid = subprocess.run(["docker", "inspect", "-f", "{{.State.Pid}}", found[0]],
-                             capture_output=True, text=True, timeout=60,
-                             check=False).stdout.strip()
+        pid = run(["docker", "inspect", "-f", "{{.State.Pid}}", found[0]], timeout=60,
+                  check=False).stdout.strip()
         vip = ctx.core.read_namespaced_service("redis-vip", ctx.namespace).spec.cluster_ip
         worker = next(n for n in ctx.core.list_node().items
                       if "node-role.kubernetes.io/control-plane" not in n.metadata.labels)
         via = next(a.address for a in worker.status.addresses if a.type == "InternalIP")
         route = ["nsenter", "-t", pid, "-n", "ip", "route", "add", f"{vip}/32", "via", via]
-        proc = subprocess.run(route, capture_output=True, text=True, timeout=30, check=False)
+        proc = run(route, timeout=30, check=False, log=ctx.note)
         if proc.returncode != 0:
             raise FaultError(f"{' '.join(route)}: {proc.stderr.strip()}")
         ctx.note(f"the outside client routes {vip} through {worker.metadata.name} ({via})")

@@ -31,8 +31,8 @@ from toolkit.workflow_cluster import (
     apply_sample,
     creation_line,
     deployed,
-    park_hand_written,
-    unpark_hand_written,
+    park_suite_operator,
+    unpark_suite_operator,
 )
 from toolkit.workflow_setup import check_go_proxy, find_scaffolder, start_registry, stop_registry
 
@@ -40,8 +40,8 @@ from toolkit.workflow_setup import check_go_proxy, find_scaffolder, start_regist
 @pytest.fixture(scope="module")
 def workflow(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workflow]:
     """The reader's project in a fresh directory, and the registry that requires a login.
-    The hand-written operator (operator/), which has the tutorial's names too, steps aside
-    while the workflow's is deployed, and comes back afterwards."""
+    The suite's operator (operator/ deployed with our image), which has the same names,
+    steps aside while the workflow's is deployed, and comes back afterwards."""
     if cluster.kind_name is None:
         pytest.skip("the workflow's operator image goes to kind nodes; no kind cluster here")
     try:
@@ -50,12 +50,12 @@ def workflow(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
     except SetupError as err:
         pytest.exit(f"tutorial-suite: {err}", returncode=4)
     base = tmp_path_factory.mktemp("section-vi")
-    parked = park_hand_written(cluster)
+    parked = park_suite_operator(cluster)
     try:
         registry = start_registry(base, None)
     except SetupError as err:
         if parked:
-            unpark_hand_written(cluster)
+            unpark_suite_operator(cluster)
         pytest.exit(f"tutorial-suite: {err}", returncode=4)
     wf = Workflow(base / "memcached-operator", scaffolder, cluster.kubeconfig,
                   cluster.kubectl.binary, registry)
@@ -66,7 +66,7 @@ def workflow(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
         wf.undeploy()
         stop_registry(registry)
         if parked:
-            unpark_hand_written(cluster)
+            unpark_suite_operator(cluster)
 
 
 @pytest.fixture(autouse=True)
@@ -171,7 +171,7 @@ def test_op_controller_rbac_markers(workflow: Workflow):
                for g in rule["apiGroups"] for r in rule["resources"]}
     crud = {"get", "list", "watch", "create", "update", "patch", "delete"}
     assert granted.get(("apps", "deployments")) == crud
-    assert granted.get(("", "pods")) == {"get", "list"}
+    assert granted.get(("", "pods")) == {"get", "list", "watch"}
     assert granted.get((GROUP, "memcacheds")) == crud
     assert granted.get((GROUP, "memcacheds/status")) == {"get", "update", "patch"}
 

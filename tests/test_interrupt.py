@@ -15,7 +15,8 @@ from kubernetes import client
 
 from toolkit.cluster import api_client
 from toolkit.commands import docker, run
-from toolkit.toolchain import REPO, find_binary
+from toolkit.paths import CHECKOUT as REPO
+from toolkit.toolchain import find_binary
 from toolkit.waiting import Unrecoverable, WaitTimeout, wait_until
 
 START_TIMEOUT = 900  # cluster creation (or reuse) and the first test's namespace

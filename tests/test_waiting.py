@@ -1,8 +1,9 @@
 import time
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
-from toolkit.waiting import Unrecoverable, WaitTimeout, holds_for, wait_until
+from toolkit.waiting import ProbeError, Unrecoverable, WaitTimeout, holds_for, wait_until
 
 
 def test_returns_the_observation_once_done():
@@ -40,3 +41,25 @@ def test_holds_for_fails_at_the_first_poll_that_breaks_it():
     with pytest.raises(AssertionError, match=r"expected no pod for 30s; after 3 poll\(s\) saw"):
         holds_for("no pod", lambda: next(seen), duration=30, interval=0.01)
     assert holds_for("no pod", lambda: (True, []), duration=0.05, interval=0.01) == []
+
+
+def test_a_bug_in_the_probe_ends_the_wait_at_once():
+    def probe() -> tuple[bool, str]:
+        return {}["status"]  # type: ignore[return-value]
+
+    started = time.monotonic()
+    with pytest.raises(ProbeError, match="the probe of the pod's status failed: KeyError"):
+        wait_until("the pod's status", probe, timeout=30, interval=0.05)
+    assert time.monotonic() - started < 5
+
+
+def test_an_api_error_is_retried():
+    answers = iter([ApiException(status=503, reason="unavailable"), (True, "ok")])
+
+    def probe() -> tuple[bool, str]:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert wait_until("the apiserver", probe, timeout=10, interval=0.01) == "ok"

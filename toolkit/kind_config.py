@@ -10,9 +10,10 @@ from kubernetes.utils import parse_quantity
 
 from toolkit.commands import docker
 from toolkit.errors import SetupError
-from toolkit.toolchain import REPO, pinned
+from toolkit.paths import MANIFESTS as ALL_MANIFESTS
+from toolkit.toolchain import pinned
 
-MANIFESTS = REPO / "manifests" / "cluster"
+MANIFESTS = ALL_MANIFESTS / "cluster"
 
 
 def official_images() -> dict[str, str]:

@@ -99,3 +99,17 @@ image_step "$PAUSE_IMAGE" "pause-${PAUSE_IMAGE##*:}" build_pause
 image_step "$FLANNEL_IMAGE" "flannel-$FLANNEL_VERSION" build_flannel
 image_step "$LOCAL_PATH_PROVISIONER_IMAGE" "local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION" build_local_path_provisioner
 image_step "$LOCAL_PATH_HELPER_IMAGE" "local-path-helper-$DEBIAN_SUITE" build_local_path_helper
+
+# The binaries controller-runtime's envtest runs (operator/'s controller tests, `make test`
+# without setup-envtest's download): kube-apiserver and kubectl of $V, and etcd from its image.
+ENVTEST_DIR="$SUITE_CACHE/envtest/$V"
+build_envtest() {
+  local c
+  mkdir -p "$ENVTEST_DIR"
+  cp "$KUBE_BIN/kube-apiserver" "$KUBE_BIN/kubectl" "$ENVTEST_DIR/"
+  c=$(docker create "$ETCD_IMAGE" /usr/local/bin/etcd)
+  docker cp "$c:/usr/local/bin/etcd" "$ENVTEST_DIR/etcd" || { docker rm "$c" >/dev/null; die "no etcd in $ETCD_IMAGE"; }
+  docker rm "$c" >/dev/null
+}
+[ -x "$ENVTEST_DIR/etcd" ] || rm -f "$SUITE_CACHE/stamps/envtest-$V-${ETCD_IMAGE##*:}"
+cached "envtest-$V-${ETCD_IMAGE##*:}" build_envtest

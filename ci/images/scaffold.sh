@@ -15,11 +15,14 @@ source "$(dirname "$0")/lib.sh"
 source "$IMAGES_DIR/operator-workflow.env"
 
 BIN="$SUITE_CACHE/bin"
+# `go install module@version` (its go.mod has no replace) records the version in the
+# binary's build info: kubebuilder reports it, and writes it into PROJECT as cliVersion.
 build_kubebuilder() {
-  go_build_module "sigs.k8s.io/kubebuilder/v4@$KUBEBUILDER_VERSION" "$BIN" -ldflags "-s -w" .
+  GOBIN="$BIN" GOFLAGS=-trimpath go install -ldflags "-s -w" \
+    "sigs.k8s.io/kubebuilder/v4@$KUBEBUILDER_VERSION"
 }
-[ -x "$BIN/kubebuilder" ] || rm -f "$SUITE_CACHE/stamps/kubebuilder-$KUBEBUILDER_VERSION"
-cached "kubebuilder-$KUBEBUILDER_VERSION" build_kubebuilder
+[ -x "$BIN/kubebuilder" ] || rm -f "$SUITE_CACHE/stamps/kubebuilder-installed-$KUBEBUILDER_VERSION"
+cached "kubebuilder-installed-$KUBEBUILDER_VERSION" build_kubebuilder
 
 # The scaffold's base images, as kubebuilder's Dockerfile template names them.
 TEMPLATE="$(go_module_dir "sigs.k8s.io/kubebuilder/v4@$KUBEBUILDER_VERSION")/$DOCKERFILE_TEMPLATE"
