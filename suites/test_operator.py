@@ -53,7 +53,7 @@ def wait_status_nodes(
     def probe() -> tuple[bool, str]:
         pods = sorted(p.metadata.name for p in pods_of(core, namespace, SELECTOR))
         nodes = memcached(custom, namespace).get("status", {}).get("nodes") or []
-        return nodes == pods and bool(pods), f"status.nodes={nodes} pods={pods}"
+        return sorted(nodes) == pods and bool(pods), f"status.nodes={nodes} pods={pods}"
 
     return wait_until("status.nodes to list exactly the current pods", probe, timeout=TIMEOUTS.sync)
 
