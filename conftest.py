@@ -7,4 +7,5 @@ pytest_plugins = [
     "fixtures.claims",
     "fixtures.operator",
     "fixtures.topology",
+    "fixtures.parallel",
 ]

@@ -5,6 +5,11 @@ and section VI's workflow cold (the suite's first run: empty Go caches) and warm
 again). Takes about 45 minutes; run it on an otherwise idle machine.
 
     .venv/bin/python ci/benchmark.py [--out ci/BENCHMARKS.md]
+    .venv/bin/python ci/benchmark.py --parallel   # only the parallel runs' section
+
+--parallel measures, in one run on one reused cluster, the suite (without the tests of
+`topology`, which make a cluster of their own) serial and with pytest-xdist's -n 2 and
+-n 4, and writes that section of ci/BENCHMARKS.md, keeping the rest (about 30 minutes).
 """
 
 from __future__ import annotations
@@ -113,11 +118,56 @@ def machine() -> str:
     return f"{cores} cores, {mem} GiB, Docker {engine}"
 
 
+PARALLEL_SECTION = "## Parallel runs"
+
+
+def parallel(out: Path) -> int:
+    """The suite serial, -n 2, -n 4 on one reused cluster; its section of `out`."""
+    env = dict(os.environ)
+    logs = Path(tempfile.mkdtemp(prefix="tutorial-suite-bench.", dir="/var/tmp"))
+    rows = []
+    try:
+        with bench_cluster(env, logs):
+            for workers in (None, 2, 4):
+                label = "serial" if workers is None else f"-n {workers}"
+                args = ["-m", "not topology", *(["-n", str(workers)] if workers else [])]
+                print(f"[benchmark] suite {label}", file=sys.stderr)
+                junit = logs / f"run-{workers or 1}.xml"
+                wall = pytest(args, junit, env, logs / f"run-{workers or 1}.log")
+                total: dict[str, int] = defaultdict(int)
+                for _, outcome in per_module(junit).values():
+                    for kind, n in outcome.items():
+                        total[kind] += n
+                rows.append(f"| {label} | {wall:.0f} s | {outcome_text(total)} |")
+    except (BenchmarkError, CommandError) as e:
+        print(f"benchmark: {e} (logs: {logs})", file=sys.stderr)
+        return 1
+    section = [
+        PARALLEL_SECTION, "",
+        f"Measured by `.venv/bin/python ci/benchmark.py --parallel` on "
+        f"{datetime.now(UTC):%Y-%m-%d} ({machine()}, Kubernetes "
+        f"{pinned('KUBERNETES_VERSION')}): the suite without its `topology` tests, one run "
+        "after the other on one cluster made before them and reused (`--keep-cluster`), "
+        "pytest's wall time.", "",
+        "| run | wall time | tests |", "| --- | --- | --- |", *rows, "",
+    ]
+    text = out.read_text() if out.exists() else "# Benchmarks\n"
+    kept = text.split(f"\n{PARALLEL_SECTION}\n")[0].rstrip("\n")
+    out.write_text(kept + "\n\n" + "\n".join(section))
+    shutil.rmtree(logs, ignore_errors=True)
+    print(f"[benchmark] wrote {out}", file=sys.stderr)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "ci/BENCHMARKS.md")
+    parser.add_argument("--parallel", action="store_true",
+                        help="only the suite serial, -n 2 and -n 4 on one reused cluster")
     args = parser.parse_args()
     subprocess.run(["bash", "ci/install-engine.sh"], cwd=REPO, check=True, timeout=1800)
+    if args.parallel:
+        return parallel(args.out)
     bench = Path(tempfile.mkdtemp(prefix="tutorial-suite-bench.", dir="/var/tmp"))
     cache = bench / "cache"
     env = {**os.environ, "SUITE_CACHE": str(cache), "GOCACHE": str(bench / "go-build"),

@@ -63,7 +63,7 @@ def test_the_plugins_are_registered_through_entry_points(installed: Path, elsewh
                 "print(sorted(e.value for e in entry_points(group='pytest11')))"], elsewhere, 60)
     assert proc.returncode == 0, proc.stderr
     for module in ("fixtures.options", "fixtures.plugin", "fixtures.claims",
-                   "fixtures.operator", "fixtures.topology"):
+                   "fixtures.operator", "fixtures.topology", "fixtures.parallel"):
         assert module in proc.stdout
 
 
