@@ -14,6 +14,7 @@ source ci/setup.sh
 cluster=soak
 out=reports/soak
 rm -rf "$out" && mkdir -p "$out"
+echo "${*@Q}" >"$out/args.txt"
 cleanup() {
   [ "${SOAK_KEEP:-0}" = 1 ] || kind delete cluster --name "$cluster" >/dev/null 2>&1 || true
 }

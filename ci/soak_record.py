@@ -40,10 +40,14 @@ def main() -> int:
                     f"{counts['failed'] + counts['error']} | {counts['skipped']} |")
     unsteady = {t: c for t, c in per_test.items() if c["passed"] != len(runs)}
     flaky = sorted(t for t, c in unsteady.items() if c["passed"] and (c["failed"] or c["error"]))
+    given = runs_dir / "args.txt"
+    extra = given.read_text().strip() if given.is_file() else ""
+    what = f"the suite with `{extra}`" if extra else "the whole suite"
     lines = [
         "# Soak record", "",
-        f"`bash ci/soak.sh {len(runs)}`: the whole suite {len(runs)} times on one kept kind "
-        f"cluster, {datetime.now(UTC):%Y-%m-%d}. Written by ci/soak_record.py.", "",
+        f"`bash ci/soak.sh {len(runs)}{' ' + extra if extra else ''}`: {what} {len(runs)} "
+        f"times on one kept kind cluster, {datetime.now(UTC):%Y-%m-%d}. Written by "
+        "ci/soak_record.py.", "",
         "| run | exit | wall time | passed | failed | skipped |", "|---|---|---|---|---|---|",
         *rows, "",
         f"Flaky (passed in one run, failed in another): {len(flaky)}", "",
