@@ -8,4 +8,5 @@ pytest_plugins = [
     "fixtures.operator",
     "fixtures.topology",
     "fixtures.parallel",
+    "fixtures.rerun",
 ]

@@ -2,6 +2,7 @@
 cluster's versions in Allure's environment.properties (fixtures/report.py)."""
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -128,3 +129,70 @@ def test_a_version_that_cannot_be_read_does_not_fail_the_run():
         raise ConnectionError("refused\nmore")
 
     assert report._probe(broken) == "unknown (ConnectionError: refused)"
+
+
+RERUN_MODULE = '''
+import os
+
+import pytest
+
+
+@pytest.mark.claim("arch-control-plane-components")
+def test_passes():
+    pass
+
+
+@pytest.mark.claim("redis-kubectl-run", "pod-is-docker-process")
+def test_fails_the_first_time():
+    assert os.environ.get("SAMPLE_MENDED"), "pod/redis never became Running"
+'''
+
+
+def test_rerun_of_the_failed_claims_runs_their_tests_and_keeps_the_rest(tmp_path: Path):
+    module = REPO / "suites" / f"test_zz_rerun_sample_{os.getpid()}.py"
+    module.write_text(RERUN_MODULE)
+
+    def run(*args: str, mended: bool = False) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **({"SAMPLE_MENDED": "1"} if mended else {})}
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(module),
+             f"--tutorial-reports-dir={tmp_path}", *args],
+            cwd=REPO, capture_output=True, text=True, timeout=120, check=False, env=env)
+
+    try:
+        first = run()
+        assert first.returncode == 1, first.stdout[-2000:]
+        before = json.loads((tmp_path / "claims-results.json").read_text())
+        rerun = run("--tutorial-rerun-failed-claims", "-v", mended=True)
+    finally:
+        module.unlink()
+    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-1000:]
+    assert "test_fails_the_first_time PASSED" in rerun.stdout
+    assert "test_passes" not in rerun.stdout.split("rerun of the failed claims")[1]
+    assert "1 deselected" in rerun.stdout
+    claims = {c["id"]: c for c in json.loads((tmp_path / "claims-results.json").read_text())[
+        "claims"]}
+    assert claims["redis-kubectl-run"]["status"] == "passed"
+    assert "from_run" not in claims["redis-kubectl-run"]
+    carried = claims["arch-control-plane-components"]
+    assert (carried["status"], carried["from_run"]) == ("passed", before["timestamp"])
+    assert claims["sfs-replica-syncs"]["status"] == "not run"
+
+
+@pytest.mark.parametrize("content, says", [
+    (None, "no "),
+    ("{not json", "cannot read"),
+    ('{"claims": 3}', "is not a claims-results.json"),
+])
+def test_rerun_without_usable_results_says_so_in_one_line(
+    tmp_path: Path, content: str | None, says: str
+):
+    if content is not None:
+        (tmp_path / "claims-results.json").write_text(content)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
+         "--tutorial-rerun-failed-claims", f"--tutorial-reports-dir={tmp_path}", "suites"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 4, proc.stdout[-1000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "--tutorial-rerun-failed-claims: " in proc.stderr and says in proc.stderr
