@@ -8,14 +8,24 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 from lxml import etree
 
-from fixtures.parallel import turn
+from fixtures.parallel import longest_first, turn
 from toolkit.toolchain import find_binary
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_longest_modules_are_handed_out_first():
+    queue: OrderedDict[str, object] = OrderedDict.fromkeys([
+        "suites/test_architecture.py", "operator", "suites/test_statefulset.py",
+        "suites/test_topologies.py", "suites/test_pods.py"])
+    longest_first(queue)
+    assert list(queue) == ["suites/test_topologies.py", "operator", "suites/test_statefulset.py",
+                           "suites/test_architecture.py", "suites/test_pods.py"]
 
 
 def test_a_waiting_disruptive_test_goes_before_new_tests(tmp_path: Path):
