@@ -1,12 +1,12 @@
 """The claims catalogue is complete and every claim a test names exists."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.reporting import module_in_suites
 from toolkit.catalogue import (
     CATALOGUE,
     TUTORIAL,
@@ -65,18 +65,13 @@ def test_malformed_claims_are_refused(claim: Claim, problem: str):
 
 
 def test_collection_fails_on_an_unknown_claim_id():
-    module = SUITES / f"test_zz_unknown_claim_{os.getpid()}.py"
-    module.write_text(
-        "import pytest\n\n@pytest.mark.claim('no-such-claim')\ndef test_x():\n    pass\n"
-    )
-    try:
+    source = "import pytest\n\n@pytest.mark.claim('no-such-claim')\ndef test_x():\n    pass\n"
+    with module_in_suites("unknown_claim", source) as module:
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
              str(module)],
             cwd=SUITES.parent, capture_output=True, text=True, timeout=120, check=False,
         )
-    finally:
-        module.unlink()
     assert proc.returncode != 0
     assert "unknown claim id(s) ['no-such-claim']" in proc.stdout + proc.stderr
 

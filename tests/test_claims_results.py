@@ -12,7 +12,13 @@ from types import SimpleNamespace
 import pytest
 
 from fixtures import report
-from tests.reporting import REPO, SAMPLE_ATTACHMENTS, SAMPLE_STATUS, run_sample_suite
+from tests.reporting import (
+    REPO,
+    SAMPLE_ATTACHMENTS,
+    SAMPLE_STATUS,
+    module_in_suites,
+    run_sample_suite,
+)
 from toolkit.catalogue import load_catalogue
 from toolkit.cluster import Cluster
 from toolkit.kubectl import Kubectl
@@ -149,23 +155,18 @@ def test_fails_the_first_time():
 
 
 def test_rerun_of_the_failed_claims_runs_their_tests_and_keeps_the_rest(tmp_path: Path):
-    module = REPO / "suites" / f"test_zz_rerun_sample_{os.getpid()}.py"
-    module.write_text(RERUN_MODULE)
-
-    def run(*args: str, mended: bool = False) -> subprocess.CompletedProcess[str]:
+    def run(module: Path, *args: str, mended: bool = False) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, **({"SAMPLE_MENDED": "1"} if mended else {})}
         return subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(module),
              f"--tutorial-reports-dir={tmp_path}", *args],
             cwd=REPO, capture_output=True, text=True, timeout=120, check=False, env=env)
 
-    try:
-        first = run()
+    with module_in_suites("rerun_sample", RERUN_MODULE) as module:
+        first = run(module)
         assert first.returncode == 1, first.stdout[-2000:]
         before = json.loads((tmp_path / "claims-results.json").read_text())
-        rerun = run("--tutorial-rerun-failed-claims", "-v", mended=True)
-    finally:
-        module.unlink()
+        rerun = run(module, "--tutorial-rerun-failed-claims", "-v", mended=True)
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-1000:]
     assert "test_fails_the_first_time PASSED" in rerun.stdout
     assert "test_passes" not in rerun.stdout.split("rerun of the failed claims")[1]
