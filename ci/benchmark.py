@@ -6,10 +6,12 @@ again). Takes about 45 minutes; run it on an otherwise idle machine.
 
     .venv/bin/python ci/benchmark.py [--out ci/BENCHMARKS.md]
     .venv/bin/python ci/benchmark.py --parallel   # only the parallel runs' section
+    .venv/bin/python ci/benchmark.py --startup    # only the start-up section
 
 --parallel measures, in one run on one reused cluster, the suite (without the tests of
 `topology`, which make a cluster of their own) serial and with pytest-xdist's -n 2 and
 -n 4, and writes that section of ci/BENCHMARKS.md, keeping the rest (about 30 minutes).
+--startup measures what the installed suite adds to an unrelated pytest run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,8 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from toolkit.commands import CommandError, docker, run  # noqa: E402
-from toolkit.toolchain import pinned  # noqa: E402
+from tutorial_conformance.toolkit.commands import CommandError, docker, run  # noqa: E402
+from tutorial_conformance.toolkit.toolchain import pinned  # noqa: E402
 
 CLUSTER = "tutorial-suite-bench"
 # Images the toolchain builds or stands in for; a cold build starts without them.
@@ -93,15 +94,12 @@ def bench_cluster(env: dict[str, str], logs: Path) -> Iterator[float]:
 CREATE = """
 import sys
 from pathlib import Path
-from toolkit.cluster import ClusterOptions, api_client, bring_up_kind, wait_for_cluster_ready
-from toolkit.toolchain import find_binary, pinned
+from tutorial_conformance.toolkit import kind
+from tutorial_conformance.toolkit.toolchain import find_binary
 name = sys.argv[1]
-opts = ClusterOptions(
-    name=name, kubernetes_version=pinned("KUBERNETES_VERSION"), node_image=None,
-    image_source="offline", keep=True, kubeconfig=Path(f".pytest-kind/{name}/kubeconfig"),
-    kind_path=find_binary("kind"), kubectl_path=find_binary("kubectl"))
-bring_up_kind(opts)
-wait_for_cluster_ready(api_client(opts.kubeconfig))
+kind.up(kind.KindSpec(name=name, kubeconfig=Path(f".pytest-kind/{name}/kubeconfig"),
+                      kind_path=find_binary("kind"), kubectl_path=find_binary("kubectl"),
+                      image_source="offline"))
 """
 
 
@@ -109,6 +107,16 @@ def pytest(args: list[str], junit: Path, env: dict[str, str], log: Path) -> floa
     return timed([str(REPO / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider",
                 f"--cluster-name={CLUSTER}", "--tutorial-image-source=offline", "--keep-cluster",
                 f"--junitxml={junit}", *args], env, log, check=False)
+
+
+def install_engine() -> None:
+    """`bash ci/install-engine.sh`: its output, captured, is echoed to this script's stdout
+    and stderr once it ends; a failure or a timeout raises, as check=True did."""
+    done = run(["bash", "ci/install-engine.sh"], cwd=REPO, timeout=1800, check=False)
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        raise CommandError(f"`bash ci/install-engine.sh` exited {done.returncode}")
 
 
 def machine() -> str:
@@ -151,11 +159,66 @@ def parallel(out: Path) -> int:
         "pytest's wall time.", "",
         "| run | wall time | tests |", "| --- | --- | --- |", *rows, "",
     ]
-    text = out.read_text() if out.exists() else "# Benchmarks\n"
-    kept = text.split(f"\n{PARALLEL_SECTION}\n")[0].rstrip("\n")
-    out.write_text(kept + "\n\n" + "\n".join(section))
+    replace_section(out, PARALLEL_SECTION, section)
     shutil.rmtree(logs, ignore_errors=True)
-    print(f"[benchmark] wrote {out}", file=sys.stderr)
+    return 0
+
+
+def replace_section(out: Path, title: str, section: list[str]) -> None:
+    """`out` with its section `title` (to the next `## `) replaced by `section`, or added."""
+    text = out.read_text() if out.exists() else "# Benchmarks\n"
+    before, _, rest = text.partition(f"\n{title}\n")
+    after = rest.partition("\n## ")[2] if rest else ""
+    out.write_text(before.rstrip("\n") + "\n\n" + "\n".join(section).rstrip("\n") + "\n"
+                   + (f"\n## {after}" if after else ""))
+    print(f"[benchmark] wrote {title} in {out}", file=sys.stderr)
+
+
+STARTUP_SECTION = "## Start-up of an unrelated pytest run"
+STARTUP_RUNS = 7
+
+
+def startup(out: Path) -> int:
+    """pytest's wall time on a one-test project in a fresh virtualenv, without and with
+    the suite's wheel installed (the median of STARTUP_RUNS runs each), and the fixtures
+    that `pytest --fixtures` lists there; its section of `out`."""
+    base = Path(tempfile.mkdtemp(prefix="tutorial-suite-startup."))
+    (base / "project").mkdir()
+    (base / "project" / "test_one.py").write_text("def test_one():\n    assert True\n")
+    python = base / "venv" / "bin" / "python"
+    run([sys.executable, "-m", "venv", str(base / "venv")], timeout=300)
+    deps = ["pytest", "kubernetes", "pytest-kind", "redis", "tenacity", "allure-pytest",
+            "PyYAML", "pytest-timeout", "pytest-xdist"]
+    run([str(python), "-m", "pip", "install", "-q", *deps], timeout=900)
+    rows = []
+    for label in ("without the suite", "with the suite installed"):
+        if label.startswith("with "):
+            run([str(python), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(base),
+                 str(REPO)], timeout=600)
+            run([str(python), "-m", "pip", "install", "-q", "--no-deps",
+                 str(next(base.glob("*.whl")))], timeout=600)
+        times = []
+        for _ in range(STARTUP_RUNS):
+            t0 = time.monotonic()
+            run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], timeout=120,
+                cwd=base / "project")
+            times.append(time.monotonic() - t0)
+        listed = run([str(python), "-m", "pytest", "--fixtures", "-p", "no:cacheprovider"],
+                     timeout=120, cwd=base / "project").stdout
+        ours = [f for f in ("cluster", "t", "memcached_operator", "topology", "namespace")
+                if f"\n{f} " in listed or f"\n{f} [" in listed]
+        rows.append(f"| {label} | {sorted(times)[len(times) // 2]:.2f} s | "
+                    f"{', '.join(ours) or 'none'} |")
+    shutil.rmtree(base, ignore_errors=True)
+    replace_section(out, STARTUP_SECTION, [
+        STARTUP_SECTION, "",
+        f"Measured by `.venv/bin/python ci/benchmark.py --startup` on "
+        f"{datetime.now(UTC):%Y-%m-%d} ({machine()}): `pytest -q` of a one-test project in a "
+        "fresh virtualenv with the suite's dependencies, the median of "
+        f"{STARTUP_RUNS} runs, before and after `pip install` of the suite's wheel; and the "
+        "suite's fixtures `pytest --fixtures` lists there.", "",
+        "| environment | pytest wall time | suite fixtures listed |", "| --- | --- | --- |",
+        *rows, ""])
     return 0
 
 
@@ -164,8 +227,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "ci/BENCHMARKS.md")
     parser.add_argument("--parallel", action="store_true",
                         help="only the suite serial, -n 2 and -n 4 on one reused cluster")
+    parser.add_argument("--startup", action="store_true",
+                        help="only pytest's start-up in an environment with the suite")
     args = parser.parse_args()
-    subprocess.run(["bash", "ci/install-engine.sh"], cwd=REPO, check=True, timeout=1800)
+    if args.startup:
+        return startup(args.out)
+    install_engine()
     if args.parallel:
         return parallel(args.out)
     bench = Path(tempfile.mkdtemp(prefix="tutorial-suite-bench.", dir="/var/tmp"))

@@ -2,14 +2,13 @@
 
     python ci/claims_index.py [-o ci/CLAIMS.md] [--check]
 
-Per claim: its verdict, its tests (file:line), its fault (file:line) and the step of the
-test at which the fault strikes (the kubectl command a ctx.before/ctx.after names, or the
-manifest it replaces; "at set-up" when it breaks the cluster before the test runs).
+Per claim: its verdict, its tests (file:line), its fault (the standard action
+faults/catalogue.yaml declares, or the Python fault's file:line) and the step of the test
+at which the fault strikes ("at set-up" when it breaks the cluster before the test runs).
 --check exits 1 when the file is not what this would write (a unit test runs it).
 """
 
 import argparse
-import ast
 import inspect
 import sys
 from pathlib import Path
@@ -17,8 +16,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faults.catalogue import EXEMPT, FAULTS  # noqa: E402 - after the path is set
-from toolkit.catalogue import claim_decorations, load_catalogue  # noqa: E402
+from tutorial_conformance.faults import load  # noqa: E402 - after the path is set
+from tutorial_conformance.faults.registry import entries  # noqa: E402
+from tutorial_conformance.toolkit.catalogue import (  # noqa: E402
+    claim_decorations,
+    load_catalogue,
+)
 
 
 def tests_with_lines() -> dict[str, list[str]]:
@@ -30,32 +33,21 @@ def tests_with_lines() -> dict[str, list[str]]:
     return found
 
 
-def strikes(function: ast.FunctionDef) -> list[str]:
-    """The steps a fault's code names: ctx.before/after(command(...)), override_manifest."""
-    steps = []
-    for node in ast.walk(function):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        name = node.func.attr
-        if name in ("before", "after") and node.args and isinstance(node.args[0], ast.Call):
-            words = [a.value for a in node.args[0].args if isinstance(a, ast.Constant)]
-            steps.append(f"{name} `kubectl {' '.join(words)}`")
-        elif name == "override_manifest" and node.args and isinstance(node.args[0], ast.Constant):
-            steps.append(f"replaces `manifests/{node.args[0].value}`")
-    return steps or ["at set-up"]
-
-
 def fault_row(claim_id: str) -> tuple[str, str]:
-    fault = FAULTS.get(claim_id)
+    fault = load().get(claim_id)
     if fault is None:
-        return "—", EXEMPT.get(claim_id, "—")
-    function = inspect.unwrap(fault.inject)
-    source = Path(inspect.getsourcefile(function) or "")
-    lines, start = inspect.getsourcelines(function)
-    tree = ast.parse("".join(lines).lstrip() if lines[0].startswith(" ") else "".join(lines))
-    node = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))
-    where = f"`{source.relative_to(REPO)}:{start}` {function.__name__}"
-    return where, "; ".join(strikes(node))
+        return "—", "—"
+    if fault.function is None:
+        value = entries()[claim_id][fault.declared]
+        shown = value if isinstance(value, str) else ", ".join(
+            f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else value
+        where = f"`faults/catalogue.yaml` {fault.declared} ({shown})"
+    else:
+        source = Path(inspect.getsourcefile(fault.function) or "")
+        _, start = inspect.getsourcelines(fault.function)
+        where = f"`{source.relative_to(REPO)}:{start}` {fault.function.__name__}"
+    return where.replace("|", "\\|"), f"{fault.step.replace('|', '/')}" if fault.step \
+        else "at set-up"
 
 
 def render() -> str:

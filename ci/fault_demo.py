@@ -1,7 +1,8 @@
 """The loop of ci/fault-demo.sh (which sets up the toolchain, then runs this): on a kind
-cluster of its own, each claim's tests run with the claim's fault injected, and the
-cluster is checked whole (faults/health.py) before the next claim. Writes ci/FAULTS.md and
-exits non-zero if a fault of this run was not detected.
+cluster of its own (made, or reused when kept, by toolkit/kind.py, as the suite's fixture
+makes its own), each claim's tests run with the claim's fault injected, and the cluster is
+checked whole (faults/health.py) before the next claim. Writes ci/FAULTS.md and exits
+non-zero if a fault of this run was not detected.
 
     python ci/fault_demo.py [CLAIM_ID...]   # default: every testable claim with a fault
 
@@ -21,12 +22,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faults import demo  # noqa: E402
-from toolkit.commands import CommandError, run  # noqa: E402
-from toolkit.toolchain import SUITE_CACHE, pinned  # noqa: E402
+import fault_table as demo  # noqa: E402 - ci/fault_table.py, beside this script
+
+from tutorial_conformance.toolkit import kind  # noqa: E402
+from tutorial_conformance.toolkit.commands import CommandError, run  # noqa: E402
+from tutorial_conformance.toolkit.errors import SetupError  # noqa: E402
+from tutorial_conformance.toolkit.toolchain import SUITE_CACHE, find_binary, pinned  # noqa: E402
 
 OUT = REPO / "reports" / "faults"
-BASELINE_TIMEOUT = 1200
 HEALTH_TIMEOUT = 900
 
 
@@ -39,12 +42,12 @@ class Demo:
         self.cluster = cluster
         self.kubeconfig = REPO / ".pytest-kind" / cluster / "kubeconfig"
         version = os.environ.get("KUBERNETES_VERSION") or pinned("KUBERNETES_VERSION")
+        # The default version's own kubectl: a matrix run beside it swaps `kubectl`.
+        self.kubectl = SUITE_CACHE / "bin" / f"kubectl-{version}"
         self.pytest = [
-            str(REPO / ".venv/bin/pytest"), "-p", "faults.plugin", "-p", "no:cacheprovider",
-            "-q", "--ignore-glob=*/test_zz_*", f"--cluster-name={cluster}", "--keep-cluster",
-            "--tutorial-image-source=offline",
-            # The default version's own kubectl: a matrix run beside it swaps `kubectl`.
-            f"--kind-kubectl-bin={SUITE_CACHE / 'bin' / f'kubectl-{version}'}",
+            str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider", "-q",
+            "--ignore-glob=*/test_zz_*", f"--cluster-name={cluster}", "--keep-cluster",
+            "--tutorial-image-source=offline", f"--kind-kubectl-bin={self.kubectl}",
         ]
 
     def run(self, argv: list[str], log: Path, timeout: float, append: bool = False) -> int:
@@ -59,21 +62,30 @@ class Demo:
             return 124
 
     def health(self, log: Path, *args: str) -> bool:
-        argv = [str(REPO / ".venv/bin/python"), "-m", "faults.health", "--kubeconfig",
-                str(self.kubeconfig), "--kind-name", self.cluster, *args]
+        argv = [str(REPO / ".venv/bin/python"), "-m", "tutorial_conformance.faults.health",
+                "--kubeconfig", str(self.kubeconfig), "--kind-name", self.cluster, *args]
         return self.run(argv, log, HEALTH_TIMEOUT, append=True) == 0
 
+    def spec(self) -> kind.KindSpec:
+        """The cluster as each claim's pytest run asks for it (the same name, kubeconfig,
+        image and config, so that the run reuses it)."""
+        return kind.KindSpec(name=self.cluster, kubeconfig=self.kubeconfig,
+                             kind_path=find_binary("kind"), kubectl_path=self.kubectl,
+                             image_source="offline",
+                             kubernetes_version=os.environ.get("KUBERNETES_VERSION"))
+
     def baseline(self) -> bool:
-        """The cluster: created, or reused when kept, with a test that needs no fault; then
-        whatever an interrupted run left behind is repaired."""
+        """The cluster: created, or reused when kept, and ready; then whatever an
+        interrupted run left behind is repaired."""
         say(f"cluster {self.cluster}: up and healthy?")
         log = OUT / f"baseline-{self.cluster}.log"
-        rc = self.run([*self.pytest, f"--tutorial-reports-dir={OUT}/baseline-{self.cluster}",
-                       "suites/test_cluster_setup.py"], log, BASELINE_TIMEOUT)
-        if rc != 0:
-            tail = "".join(log.read_text().splitlines(keepends=True)[-20:])
-            say(f"the cluster is not usable (see {log}):\n{tail}")
+        try:
+            made, _ = kind.up(self.spec())
+        except SetupError as err:
+            say(f"the cluster is not usable: {err}")
             return False
+        log.write_text(f"kind cluster {self.cluster}: {'created' if made.created else 'reused'}"
+                       f" ({made.image})\n")
         return self.health(log, "--repair", "--wait", "300")
 
     def claim(self, claim: str, timeout: float) -> bool:
@@ -82,9 +94,9 @@ class Demo:
         log, verdict = OUT / f"{claim}.log", OUT / f"{claim}.json"
         verdict.unlink(missing_ok=True)
         started = time.monotonic()
-        rc = self.run([*self.pytest, f"--inject-fault={claim}",
-                       f"--tutorial-reports-dir={OUT}/{claim}", f"--fault-report={verdict}"],
-                      log, timeout)
+        rc = self.run([*self.pytest, f"--tutorial-inject-fault={claim}",
+                       f"--tutorial-reports-dir={OUT}/{claim}",
+                       f"--tutorial-fault-report={verdict}"], log, timeout)
         seconds = round(time.monotonic() - started)
         restored, repairable = "yes", True
         if not self.health(log, "--wait", "120"):
@@ -105,7 +117,7 @@ class Demo:
 
     def delete(self) -> None:
         say(f"deleting kind cluster {self.cluster} (KEEP=1 keeps it)")
-        run(["kind", "delete", "cluster", "--name", self.cluster], timeout=300, check=False)
+        kind.delete(self.spec())
 
 
 def main(argv: list[str]) -> int:
@@ -131,7 +143,7 @@ def main(argv: list[str]) -> int:
     finally:
         if os.environ.get("KEEP") != "1":
             run.delete()
-    command = " ".join([*run.pytest, "--inject-fault=CLAIM_ID"])
+    command = " ".join([*run.pytest, "--tutorial-inject-fault=CLAIM_ID"])
     demo.table(OUT, REPO / "ci/FAULTS.md", command.replace(str(REPO) + "/", ""))
     say("results: ci/FAULTS.md")
     return demo.main(["check", str(OUT), *claims])

@@ -12,15 +12,20 @@ kind-logs on failure), reports/claims-matrix.{html,md}, reports/matrix-times.md.
 
 import os
 import shutil
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from toolkit.toolchain import KUBERNETES_VERSION_PATTERN, SUITE_CACHE  # noqa: E402
+from tutorial_conformance.toolkit import commands  # noqa: E402
+from tutorial_conformance.toolkit.commands import CommandTimeout  # noqa: E402
+from tutorial_conformance.toolkit.toolchain import (  # noqa: E402
+    KUBERNETES_VERSION_PATTERN,
+    SUITE_CACHE,
+)
 
 RUNS = REPO / "reports" / "runs"
 BUILD_TIMEOUT = 3 * 3600  # a cold build of a new Kubernetes version took 35 min on a busy day
@@ -32,12 +37,20 @@ def say(message: str) -> None:
 
 
 def run(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> int:
-    try:
-        return subprocess.run(argv, cwd=REPO, env={**os.environ, **(env or {})},
-                              timeout=timeout, check=False).returncode
-    except subprocess.TimeoutExpired:
-        say(f"`{' '.join(argv[:3])} ...` did not finish within {timeout:.0f} s: stopped")
-        return 124
+    """argv's exit code. Its stdout and stderr go, merged in order, to a temporary file,
+    echoed to this script's stdout once it ends (or is stopped)."""
+    with tempfile.TemporaryDirectory(prefix="matrix-") as tmp:
+        log = Path(tmp) / "output.log"
+        try:
+            return commands.run(argv, timeout=timeout, check=False, cwd=REPO,
+                                env={**os.environ, **(env or {})}, output=log).returncode
+        except CommandTimeout:
+            say(f"`{' '.join(argv[:3])} ...` did not finish within {timeout:.0f} s: stopped")
+            return 124
+        finally:
+            if log.exists():
+                sys.stdout.write(log.read_text(errors="replace"))
+                sys.stdout.flush()
 
 
 def one_version(version: str, offline: bool) -> tuple[str, int, int, str]:
@@ -80,7 +93,7 @@ def main(versions: list[str]) -> int:
     finally:
         if offline:  # each offline build installs its version's kubectl as `kubectl`
             run(["bash", "ci/images/tools.sh"], 600)
-    merged = run([str(REPO / ".venv/bin/python"), "ci/claims_matrix.py", "-o",
+    merged = run([str(REPO / ".venv/bin/python"), "-m", "tutorial_conformance.report.matrix", "-o",
                   "reports/claims-matrix", *map(str, sorted(RUNS.glob("*/claims-results.json")))],
                  600)
     lines = ["# Suite wall time per Kubernetes version", "",

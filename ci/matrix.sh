@@ -21,20 +21,19 @@ if [ "$OFFLINE" = 1 ]; then
 else
   default_versions=$(sed -n 's|^kindest/node:\(v[^@]*\)@.*|\1|p' <<<"$OFFICIAL_NODE_IMAGES")
 fi
+valid() { [[ "$1" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || { echo "matrix: unknown Kubernetes version '$1' (want v1.MINOR.PATCH)" >&2; exit 4; }; }
 if [ "${1:-}" = --list ]; then
-  [ -z "${2:-}" ] || default_versions=$2
+  if [ -n "${2:-}" ]; then valid "$2"; default_versions=$2; fi
   printf '%s\n' $default_versions | jq -R . | jq -sc .
   exit 0
 fi
 merge() {
   source ci/venv.sh
-  .venv/bin/python ci/claims_matrix.py -o reports/claims-matrix reports/runs/*/claims-results.json
+  .venv/bin/python -m tutorial_conformance.report.matrix -o reports/claims-matrix reports/runs/*/claims-results.json
 }
 if [ "${1:-}" = --merge ]; then merge; exit 0; fi
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || read -r -a versions <<<"$default_versions"
-for v in "${versions[@]}"; do
-  [[ "$v" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || { echo "matrix: unknown Kubernetes version '$v' (want v1.MINOR.PATCH)" >&2; exit 4; }
-done
+for v in "${versions[@]}"; do valid "$v"; done
 source ci/setup.sh
 exec .venv/bin/python ci/matrix.py "${versions[@]}"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from toolkit.errors import SetupError  # noqa: E402
-from toolkit.operator import OPERATOR  # noqa: E402
-from toolkit.operator_workflow import Workflow  # noqa: E402
-from toolkit.workflow_setup import check_go_proxy, find_scaffolder, pin  # noqa: E402
+from tutorial_conformance.toolkit.errors import SetupError  # noqa: E402
+from tutorial_conformance.toolkit.operator import OPERATOR  # noqa: E402
+from tutorial_conformance.toolkit.operator_workflow import Workflow  # noqa: E402
+from tutorial_conformance.toolkit.workflow_setup import check_go_proxy, find_scaffolder, pin  # noqa: E402
 
 # What the Makefile downloads, and what builds and tests leave.
 IGNORED = {"bin", "cover.out", "dist"}

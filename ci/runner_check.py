@@ -14,25 +14,28 @@ where.
 import argparse
 import os
 import shutil
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tutorial_conformance.toolkit.commands import CommandTimeout, Completed, run  # noqa: E402
+
 WORKFLOW = REPO / "ci" / "workflows" / "conformance.yml"
 USER = "runner"
 STEP_TIMEOUT = 45 * 60
 CA_SETTINGS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE")
 
 
-def sh(*command: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def sh(*command: str, timeout: float = 600) -> Completed[str]:
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-    except subprocess.TimeoutExpired:
+        return run(command, timeout=timeout, check=False)
+    except CommandTimeout:
         sys.exit(f"runner_check: `{' '.join(command)}` did not finish in {timeout:.0f} s")
 
 
@@ -59,8 +62,7 @@ def checkout(home: Path) -> Path:
     sh("git", "clone", "-q", str(REPO), str(work))
     diff = sh("git", "-C", str(REPO), "diff", "HEAD").stdout
     if diff:
-        subprocess.run(["git", "-C", str(work), "apply", "-"], input=diff, text=True,
-                       check=True, timeout=60)
+        run(["git", "-C", str(work), "apply", "-"], stdin=diff, check=True, timeout=60)
     untracked = sh("git", "-C", str(REPO), "ls-files", "--others", "--exclude-standard").stdout
     for name in untracked.split():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
@@ -74,12 +76,16 @@ def run_step(work: Path, env: dict[str, str], script: str) -> tuple[int, float, 
     command = ["sudo", "-u", USER, "-H", "bash", "-eo", "pipefail", "-c",
                f"cd {work}\n{exports}{script}"]
     t0 = time.monotonic()
-    try:
-        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=STEP_TIMEOUT, check=False)
-        code, output = proc.returncode, proc.stdout
-    except subprocess.TimeoutExpired as exc:
-        code, output = 124, f"the step did not finish in {STEP_TIMEOUT} s\n{exc.stdout or ''}"
+    # stdout and stderr merged in order: into a temporary file, read back (on a timeout,
+    # what the step wrote until then).
+    with tempfile.TemporaryDirectory(prefix="runner-check-") as tmp:
+        log = Path(tmp) / "step.log"
+        try:
+            code = run(command, timeout=STEP_TIMEOUT, check=False, output=log).returncode
+            output = log.read_text(errors="replace")
+        except CommandTimeout:
+            written = log.read_text(errors="replace") if log.exists() else ""
+            code, output = 124, f"the step did not finish in {STEP_TIMEOUT} s\n{written}"
     return code, time.monotonic() - t0, output
 
 

@@ -12,7 +12,9 @@ bash ci/install-browser.sh
 mkdir -p reports
 .venv/bin/ruff check .
 # The workflow for users, checked as GitHub would parse it (actionlint, from the Go proxy).
-go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -shellcheck= ci/workflows/*.yml
+go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -shellcheck= ci/workflows/conformance.yml
+# ... and as a security linter reads it, with the action users call (zizmor, from PyPI).
+.venv/bin/zizmor --offline --no-progress ci/workflows/conformance.yml action.yml
 # operator/ is what section VI's workflow makes (scaffold, the tutorial's edits, the reader's
 # two files); its controller tests run on envtest with the toolchain's apiserver and etcd.
 .venv/bin/python ci/operator_source.py --check

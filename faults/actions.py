@@ -17,12 +17,13 @@ from pathlib import Path
 import yaml
 from kubernetes import client
 
-from faults.context import FaultContext, FaultError
-from toolkit.commands import node_exec
-from toolkit.deployments import rolled_out
-from toolkit.manifests import manifest
-from toolkit.timeouts import TIMEOUTS
-from toolkit.waiting import wait_until
+from tutorial_conformance.faults.context import FaultContext, FaultError
+from tutorial_conformance.toolkit import nodes
+from tutorial_conformance.toolkit.deployments import rolled_out
+from tutorial_conformance.toolkit.manifests import manifest
+from tutorial_conformance.toolkit.nodes import is_ready
+from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
+from tutorial_conformance.toolkit.waiting import wait_until
 
 COMMENT = "tutorial-suite-fault"
 FAULT_LABEL = "tutorial-suite/fault"
@@ -62,28 +63,15 @@ def rules_applied(ctx: FaultContext, rules: list[Rule]) -> Iterator[None]:
 
 def container_pid(ctx: FaultContext, pod: client.V1Pod, container: str | None = None
                   ) -> tuple[str, str]:
-    """The node of a pod and the host pid of one of its containers."""
-    statuses = pod.status.container_statuses or []
-    status = next((s for s in statuses if container in (None, s.name)), None)
-    if status is None or not status.container_id:
-        raise FaultError(f"pod {pod.metadata.name} has no running container {container or ''}")
-    cid = re.sub(r"^\w+://", "", status.container_id)
-    node = pod.spec.node_name
-    pid = node_exec(node, "crictl", "inspect", "-o", "go-template", "--template", "{{.info.pid}}",
-                cid).strip()
-    return node, pid
-
-
-def addresses(node: str, host: str) -> tuple[list[str], list[str]]:
-    """IPv4 and IPv6 addresses of `host` as `node` resolves it."""
-    out = node_exec(node, "getent", "ahosts", host)
-    found = {line.split()[0] for line in out.splitlines() if line.strip()}
-    return sorted(a for a in found if ":" not in a), sorted(a for a in found if ":" in a)
+    """The node of a pod and the host pid of one of its containers (toolkit/nodes.py)."""
+    try:
+        return nodes.container_pid(pod, container)
+    except ValueError as err:
+        raise FaultError(str(err)) from None
 
 
 # -- Deployments and DaemonSets of kube-system ---------------------------------------
-def wait_rollout(ctx: FaultContext, kind: str, namespace: str, name: str,
-                 timeout: float = TIMEOUTS.slow_start) -> None:
+def wait_rollout(ctx: FaultContext, kind: str, namespace: str, name: str) -> None:
     apps = ctx.apps
 
     def probe() -> tuple[bool, str]:
@@ -91,7 +79,8 @@ def wait_rollout(ctx: FaultContext, kind: str, namespace: str, name: str,
             return rolled_out(apps.read_namespaced_deployment(name, namespace))
         return rolled_out(apps.read_namespaced_daemon_set(name, namespace))
 
-    wait_until(f"{kind} {namespace}/{name} to roll out", probe, timeout=timeout, interval=2)
+    wait_until(f"{kind} {namespace}/{name} to roll out", probe, timeout=TIMEOUTS.slow_start,
+               interval=INTERVALS.slow)
     ctx.note(f"{kind} {namespace}/{name} rolled out")
 
 
@@ -102,7 +91,8 @@ def edit_config_map(ctx: FaultContext, namespace: str, name: str, key: str,
     cm = ctx.core.read_namespaced_config_map(name, namespace)
     if ORIGINAL in (cm.metadata.annotations or {}):
         raise FaultError(f"configmap {namespace}/{name} still carries {ORIGINAL}: an earlier "
-                         "fault was not undone (run `python -m faults.health --repair`)")
+                         "fault was not undone (run `python -m tutorial_conformance.faults.health "
+                         "--repair`)")
     original = cm.data[key]
     faulted = edit(original)
     if faulted == original:
@@ -180,10 +170,6 @@ def coredns_hosts(ctx: FaultContext, entries: dict[str, str], claim: str) -> Ite
         yield
 
 
-def proxy_mode(node: str) -> str:
-    return node_exec(node, "curl", "-s", "http://127.0.0.1:10249/proxyMode").strip()
-
-
 @contextmanager
 def kube_proxy_mode(ctx: FaultContext, mode: str, claim: str) -> Iterator[None]:
     """kube-proxy's configuration set to another mode, and its pods restarted in it."""
@@ -193,7 +179,7 @@ def kube_proxy_mode(ctx: FaultContext, mode: str, claim: str) -> Iterator[None]:
 
     def serving(expected: str) -> Callable[[], tuple[bool, dict[str, str]]]:
         def probe() -> tuple[bool, dict[str, str]]:
-            modes = {node: proxy_mode(node) for node in ctx.nodes}
+            modes = {node: nodes.proxy_mode(node) for node in ctx.nodes}
             return set(modes.values()) == {expected}, modes
         return probe
 
@@ -205,6 +191,31 @@ def kube_proxy_mode(ctx: FaultContext, mode: str, claim: str) -> Iterator[None]:
         yield
     wait_until("kube-proxy to serve in iptables mode again", serving("iptables"),
                timeout=TIMEOUTS.pod_change)
+
+
+# -- kubelet ---------------------------------------------------------------------------
+@contextmanager
+def kubelet_stopped(ctx: FaultContext, node: str, wait_not_ready: bool) -> Iterator[None]:
+    """kubelet stopped on a node (and, if asked, until the node is NotReady); started again
+    afterwards, until the node is Ready."""
+
+    def ready(expected: bool) -> tuple[bool, str]:
+        found = ctx.core.read_node(node)
+        state = {c.type: c.status for c in found.status.conditions or []}.get("Ready")
+        return is_ready(found) == expected, f"{node} Ready={state}"
+
+    ctx.node(node, "systemctl", "stop", "kubelet")
+    ctx.note(f"kubelet stopped on {node}")
+    try:
+        if wait_not_ready:
+            wait_until(f"{node} to be NotReady", lambda: ready(False),
+                       timeout=TIMEOUTS.node_change, interval=INTERVALS.slow)
+            ctx.note(f"{node} is NotReady: its kubelet no longer reports")
+        yield
+    finally:
+        ctx.node(node, "systemctl", "start", "kubelet")
+        wait_until(f"{node} to be Ready again", lambda: ready(True),
+                   timeout=TIMEOUTS.node_change, interval=INTERVALS.slow)
 
 
 # -- RBAC ------------------------------------------------------------------------------

@@ -1,29 +1,20 @@
-"""The faults of suites/test_call_flow.py (section IV): for each of its claims,
-what makes the claim false on the real cluster (faults.registry.fault)."""
+"""The Python faults of suites/test_call_flow.py (section IV) and suites/test_topologies.py;
+the others are declared in faults/catalogue.yaml."""
 
 from collections.abc import Iterator
 
+import yaml
 from kubernetes import client
 
-from faults import actions as act
-from faults import static_pods
-from faults.actions import fault_manifest
-from faults.context import FaultContext
-from faults.registry import fault
-from toolkit.timeouts import TIMEOUTS
-from toolkit.waiting import wait_until
-
-
-@fault("flow-list-watch")
-def deployment_controller_off(ctx: FaultContext) -> Iterator[None]:
-    with static_pods.controller_manager(ctx, off=("deployment-controller",)):
-        yield
-
-
-@fault("flow-components-list-watch")
-def scheduler_removed(ctx: FaultContext) -> Iterator[None]:
-    with static_pods.static_pod_removed(ctx, "kube-scheduler"):
-        yield
+from tutorial_conformance.faults import actions as act
+from tutorial_conformance.faults import static_pods
+from tutorial_conformance.faults.actions import fault_manifest
+from tutorial_conformance.faults.context import FaultContext, FaultError
+from tutorial_conformance.faults.registry import fault
+from tutorial_conformance.toolkit.context import Step
+from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
+from tutorial_conformance.toolkit.topology import LOAD_BALANCER_CDS, Topology, ready_through
+from tutorial_conformance.toolkit.waiting import wait_until
 
 
 @fault("flow-stored-in-etcd")
@@ -33,7 +24,7 @@ def deployments_refused(ctx: FaultContext) -> Iterator[None]:
         def enforced() -> tuple[bool, object]:
             status = ctx.core.read_namespaced_resource_quota(
                 "fault-no-deployments", ctx.namespace).status
-            return bool(status and status.hard), status and status.hard
+            return bool(status and status.hard), (status and status.hard) or "no status yet"
         wait_until("the quota to be enforced", enforced, timeout=TIMEOUTS.api_change)
         yield
 
@@ -44,7 +35,7 @@ def pods_bound_without_scheduler(ctx: FaultContext) -> Iterator[None]:
 
     def bind(stop: object) -> None:
         core = client.CoreV1Api(ctx.new_api())
-        while not stop.wait(0.5):  # type: ignore[attr-defined]
+        while not stop.wait(INTERVALS.fast):  # type: ignore[attr-defined]
             for waiting in core.list_namespaced_pod(namespace).items:
                 if waiting.spec.node_name or waiting.metadata.deletion_timestamp:
                     continue
@@ -57,3 +48,46 @@ def pods_bound_without_scheduler(ctx: FaultContext) -> Iterator[None]:
     with static_pods.static_pod_removed(ctx, "kube-scheduler"), \
             ctx.watching(f"pods of {namespace} to bind by hand", bind):
         yield
+
+
+def topology_of(step: Step) -> Topology:
+    found = step.inputs.get("topology")
+    if not isinstance(found, Topology):
+        raise FaultError(f"step {step.name!r} works on no topology cluster")
+    return found
+
+
+@fault("arch-etcd-can-run-elsewhere",
+       before="kubectl get pods -n kube-system -o wide (the HA cluster)")
+def external_etcd_paused(ctx: FaultContext, step: Step) -> None:
+    """the external etcd paused"""
+    topology = topology_of(step)
+    ctx.docker("pause", topology.etcd_container)
+
+    def unpause() -> None:
+        ctx.docker("unpause", topology.etcd_container)
+        wait_until(f"{topology.name}'s apiservers to be ready again",
+                   lambda: ready_through(topology.kubectl), timeout=TIMEOUTS.pod_change)
+
+    ctx.stack.callback(unpause)
+
+
+@fault("flow-apiserver-scales-horizontally", before="kubectl's server is the load balancer")
+def load_balancer_with_one_backend(ctx: FaultContext, step: Step) -> None:
+    """the load balancer knows one apiserver only"""
+    topology = topology_of(step)
+    lb, kept = topology.load_balancer, topology.control_planes[0]
+    original = ctx.node(lb, "cat", LOAD_BALANCER_CDS)
+    cds = yaml.safe_load(original)
+    for group in cds["resources"][0]["load_assignment"]["endpoints"]:
+        group["lb_endpoints"] = [e for e in group["lb_endpoints"]
+                                 if e["endpoint"]["address"]["socket_address"]["address"] == kept]
+
+    def write(text: str) -> None:
+        """Replaces the balancer's cluster file as kind does: a temporary file, then mv."""
+        ctx.node(lb, "cp", "/dev/stdin", f"{LOAD_BALANCER_CDS}.tmp", stdin=text)
+        ctx.node(lb, "mv", f"{LOAD_BALANCER_CDS}.tmp", LOAD_BALANCER_CDS)
+
+    write(yaml.safe_dump(cds))
+    ctx.stack.callback(write, original)
+    ctx.note(f"{lb} now balances over {kept} alone")

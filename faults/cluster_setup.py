@@ -1,39 +1,33 @@
-"""The faults of suites/test_cluster_setup.py (section II): for each of its claims,
-what makes the claim false on the real cluster (faults.registry.fault)."""
+"""The Python faults of suites/test_cluster_setup.py (section II)."""
 
 import json
-import subprocess
 from collections.abc import Iterator
 
 from kubernetes import client
 
-from faults import static_pods
-from faults.context import FaultContext, FaultError
-from faults.leftovers import KIND_VERSION_BACKUP
-from faults.registry import fault
-from faults.static_pods import BACKUPS
-from toolkit.commands import CommandError, node_exec, run
-from toolkit.kind_config import minor
-from toolkit.timeouts import TIMEOUTS
-from toolkit.toolchain import find_binary
-from toolkit.waiting import wait_until
+from tutorial_conformance.faults import static_pods
+from tutorial_conformance.faults.context import FaultContext, FaultError
+from tutorial_conformance.faults.leftovers import KIND_VERSION_BACKUP
+from tutorial_conformance.faults.registry import fault
+from tutorial_conformance.faults.static_pods import BACKUPS
+from tutorial_conformance.toolkit.commands import CommandError, docker, node_exec, run
+from tutorial_conformance.toolkit.kind_config import minor
+from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
+from tutorial_conformance.toolkit.toolchain import find_binary
+from tutorial_conformance.toolkit.waiting import wait_until
 
 
 def other_apiserver_image(version: str) -> str | None:
     """A kube-apiserver image of another version on the host (the offline toolchain builds
     one per Kubernetes version), preferring the next minor."""
-    out = subprocess.run(["docker", "images", "registry.k8s.io/kube-apiserver", "--format",
-                          "{{.Tag}}"], capture_output=True, text=True, check=False,
-                         timeout=60).stdout
+    out = docker("images", "registry.k8s.io/kube-apiserver", "--format", "{{.Tag}}",
+                 check=False)
     tags = sorted({t for t in out.split() if t.startswith("v1.") and t != version},
                   key=lambda t: (abs(minor(t) - minor(version)), minor(t) < minor(version)))
     return f"registry.k8s.io/kube-apiserver:{tags[0]}" if tags else None
 
 
-@fault("cluster-kubectl-version",
-       tests=("test_kubectl_version_reports_the_node_image_kubernetes_version",),
-       untargeted="test_kubectl_version_prints_plain_versions_not_version_info checks the "
-                  "format kubectl itself prints, which no cluster fault changes")
+@fault("cluster-kubectl-version")
 def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
     node = ctx.control_plane
     version = node_exec(node, "cat", "/kind/version").strip()
@@ -71,18 +65,18 @@ def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
         with static_pods.static_pod_edited(ctx, "kube-apiserver", edit, f"image {image}",
                                    before_write=load):
             wait_until(f"the apiserver to serve {other}", lambda: serving(other),
-                       timeout=TIMEOUTS.slow_start, interval=2)
+                       timeout=TIMEOUTS.slow_start, interval=INTERVALS.slow)
             ctx.note(f"the apiserver serves {other}; the node image is {version}")
             yield
         wait_until(f"the apiserver to serve {version} again", lambda: serving(version),
-                   timeout=TIMEOUTS.slow_start, interval=2)
+                   timeout=TIMEOUTS.slow_start, interval=INTERVALS.slow)
     finally:
         ctx.node(node, "crictl", "rmi", image, check=False)
 
 
 def run_checked(*argv: str) -> None:
     try:
-        run(argv, timeout=300)
+        run(argv, timeout=TIMEOUTS.teardown)
     except CommandError as err:
         raise FaultError(str(err)) from None
 

@@ -1,6 +1,6 @@
-"""What a fault gets: the cluster, the test it wraps, and ways to strike at the moment the
-claim is at stake (hooks on the test's own kubectl commands, background watchers, the
-manifests the test reads). Everything it does is logged for the test's report."""
+"""What a fault gets: the test's context (toolkit/context.py), through which it reaches the
+cluster and ties its strike to one of the test's steps by name; an undo stack; and its own
+log, which goes into the test's evidence. Everything it does is logged."""
 
 import difflib
 import shlex
@@ -10,16 +10,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import pytest
 from kubernetes import client
 
-from toolkit.cluster import Cluster, api_client
-from toolkit.commands import CommandError, docker, node_exec
-from toolkit.kubectl import Kubectl
-from toolkit.manifests import manifest, overridden
+from tutorial_conformance.toolkit.cluster import api_client
+from tutorial_conformance.toolkit.commands import CommandError, docker, node_exec
+from tutorial_conformance.toolkit.context import Step, TestContext
+from tutorial_conformance.toolkit.manifests import manifest, overridden
+from tutorial_conformance.toolkit.timeouts import TIMEOUTS
 
 
 class FaultError(Exception):
@@ -28,63 +28,25 @@ class FaultError(Exception):
     Deliberately not an AssertionError, so that it never passes for a detection."""
 
 
-Match = Callable[[tuple[str, ...]], bool]
-
-
-def command(*words: str) -> Match:
-    """Matches a kubectl command whose arguments contain `words` in this order ("*end"
-    matches an argument ending with "end")."""
-
-    def same(arg: str, word: str) -> bool:
-        return arg.endswith(word[1:]) if word.startswith("*") else arg == word
-
-    def match(args: tuple[str, ...]) -> bool:
-        rest = iter(args)
-        return all(any(same(arg, word) for arg in rest) for word in words)
-
-    match.__doc__ = " ".join(words)
-    return match
-
-
-@dataclass
-class Hook:
-    when: str  # "before" or "after" the matching command
-    match: Match
-    what: str
-    action: Callable[[tuple[str, ...]], None]
-    fired: bool = False
-
-
 class FaultContext:
-    def __init__(self, item: pytest.Item, cluster: Cluster, stack: ExitStack) -> None:
-        if cluster.kind_name is None:
+    def __init__(self, t: TestContext, stack: ExitStack) -> None:
+        if t.cluster.kind_name is None:
             raise FaultError("faults are injected into kind clusters only (their node containers)")
-        self.item = item
-        self.cluster = cluster
-        self.kind_name = cluster.kind_name
+        self.t = t
+        self.cluster = t.cluster
+        self.kind_name: str = t.cluster.kind_name
         self.stack = stack  # undo steps, run in reverse order after the test
-        # For faults that change the section VI workflow's own steps (its Workflow object).
-        self.monkeypatch = pytest.MonkeyPatch()
-        stack.callback(self.monkeypatch.undo)
         self.log: list[str] = []
         self.errors: list[str] = []
-        self.hooks: list[Hook] = []
+        self.strikes: list[str] = []  # "before STEP" / "after STEP" of this fault's actions
         self._started = time.monotonic()
-        self._kubectl_hooked = False
         self._tmp: Path | None = None
 
-    # -- the cluster ---------------------------------------------------------------
-    @property
-    def api(self) -> client.ApiClient:
-        return self.cluster.api
-
-    @property
-    def core(self) -> client.CoreV1Api:
-        return client.CoreV1Api(self.cluster.api)
-
-    @property
-    def apps(self) -> client.AppsV1Api:
-        return client.AppsV1Api(self.cluster.api)
+    # -- the cluster (its clients are the test context's) -----------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name in ("api", "core", "apps", "namespace"):
+            return getattr(self.t, name)
+        raise AttributeError(name)
 
     @property
     def control_plane(self) -> str:
@@ -100,12 +62,8 @@ class FaultContext:
     def nodes(self) -> list[str]:
         return sorted(n.metadata.name for n in self.core.list_node().items)
 
-    @property
-    def namespace(self) -> str:
-        namespace = self.item.funcargs.get("namespace")  # type: ignore[attr-defined]
-        if not namespace:
-            raise FaultError(f"{self.item.nodeid} has no namespace of its own to fault")
-        return namespace
+    def pod(self, name: str) -> client.V1Pod:
+        return self.core.read_namespaced_pod(name, self.namespace)
 
     def new_api(self) -> client.ApiClient:
         """An API client of its own, for a background thread."""
@@ -116,7 +74,8 @@ class FaultContext:
         self.log.append(f"[{time.monotonic() - self._started:6.1f}s] {message}")
 
     def kubectl(self, *args: str, stdin: str | None = None, check: bool = True,
-                timeout: float = 120) -> str:
+                timeout: float | None = None) -> str:
+        """The fault's own kubectl (not the test's: it records nothing in its evidence)."""
         proc = self.cluster.kubectl.run(*args, stdin=stdin, check=False, timeout=timeout)
         self.note(f"$ kubectl {shlex.join(args)} -> exit {proc.returncode}"
                   + (f": {proc.stderr.strip()[:300]}" if proc.returncode else ""))
@@ -124,9 +83,20 @@ class FaultContext:
             raise FaultError(f"kubectl {shlex.join(args)}: {proc.stderr.strip()}")
         return proc.stdout
 
+    def pod_exec(self, pod: str, *command: str, container: str | None = None,
+                 check: bool = False) -> str:
+        """A command in one of the test's pods, as the fault's own (kubectl exec)."""
+        proc = self.cluster.kubectl.exec(self.namespace, pod, *command, container=container,
+                                         check=False)
+        self.note(f"$ kubectl exec {pod} -- {shlex.join(command)} -> exit {proc.returncode}")
+        if check and proc.returncode != 0:
+            raise FaultError(f"kubectl exec {pod} -- {shlex.join(command)}: "
+                             f"{(proc.stderr or proc.stdout).strip()}")
+        return proc.stdout
+
     def docker(self, *args: str, stdin: str | None = None, check: bool = True,
-               timeout: float = 120) -> str:
-        """`docker ARGS` on the host, e.g. `exec NODE CMD` inside a kind node."""
+               timeout: float | None = None) -> str:
+        """`docker ARGS` on the host."""
         try:
             return docker(*args, stdin=stdin, check=check, timeout=timeout, log=self.note)
         except CommandError as err:
@@ -139,43 +109,31 @@ class FaultContext:
         except CommandError as err:
             raise FaultError(str(err)) from None
 
-    # -- striking at the right moment ----------------------------------------------
-    def before(self, match: Match, what: str, action: Callable[[tuple[str, ...]], None]) -> None:
-        """Runs `action` once, just before the test's first kubectl command that matches."""
-        self._hook(Hook("before", match, what, action))
+    # -- striking at a step of the test ---------------------------------------------
+    def before(self, step: str, what: str, action: Callable[[Step], None]) -> None:
+        """Runs `action(step)` once, when the test's step `step` starts (its inputs may be
+        changed: the step works on them)."""
+        self._on("before", step, what, action)
 
-    def after(self, match: Match, what: str, action: Callable[[tuple[str, ...]], None]) -> None:
-        """Runs `action` once, just after the test's first matching kubectl command
-        returns (successfully)."""
-        self._hook(Hook("after", match, what, action))
+    def after(self, step: str, what: str, action: Callable[[Step], None]) -> None:
+        """Runs `action(step)` once, just after the test's step `step` succeeded."""
+        self._on("after", step, what, action)
 
-    def _hook(self, hook: Hook) -> None:
-        self.hooks.append(hook)
-        if self._kubectl_hooked:
-            return
-        kubectl = self.item.funcargs.get("kubectl")  # type: ignore[attr-defined]
-        if not isinstance(kubectl, Kubectl):
-            raise FaultError(f"{self.item.nodeid} runs no kubectl for the fault to strike at")
-        observer = Strikes(self)  # one of Kubectl's declared observers
-        kubectl.observers.append(observer)
-        self.stack.callback(kubectl.observers.remove, observer)
-        self._kubectl_hooked = True
-
-    def _fire(self, when: str, args: tuple[str, ...]) -> None:
-        for hook in self.hooks:
-            if hook.when != when or hook.fired or not hook.match(args):
-                continue
-            hook.fired = True
-            self.note(f"strikes {when} the test's `kubectl {shlex.join(args)}`: {hook.what}")
+    def _on(self, when: str, step: str, what: str, action: Callable[[Step], None]) -> None:
+        def strike(at: Step) -> None:
+            self.note(f"strikes {when} the step {step!r}: {what}")
             try:
-                hook.action(args)
+                action(at)
             except Exception as exc:
-                self.errors.append(f"{hook.what}: {type(exc).__name__}: {exc}")
-                raise FaultError(f"the fault failed to strike ({hook.what}): {exc}") from exc
+                self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
+                raise FaultError(f"the fault failed to strike ({what}): {exc}") from exc
+
+        self.strikes.append(f"{what} ({when} step {step!r})")
+        self.t.on(when, step, what, strike)
 
     def unfired(self) -> list[str]:
-        return [f"{h.what} ({h.when} `kubectl {h.match.__doc__}`)"
-                for h in self.hooks if not h.fired]
+        """This fault's actions whose step the test never reached."""
+        return [s for s in self.t.unfired() if s in self.strikes]
 
     @contextmanager
     def watching(self, what: str, loop: Callable[[threading.Event], None]) -> Iterator[None]:
@@ -195,7 +153,7 @@ class FaultContext:
             yield
         finally:
             stop.set()
-            thread.join(timeout=60)
+            thread.join(timeout=TIMEOUTS.exec)
 
     # -- the test's inputs ---------------------------------------------------------
     def override_manifest(self, relative: str, text: str, what: str) -> None:
@@ -211,19 +169,6 @@ class FaultContext:
                                               f"{relative} (faulted)", lineterm="", n=1))
         self.note(f"{what}:\n{diff}")
         self.stack.enter_context(overridden(relative, str(path)))
-
-
-@dataclass(frozen=True)
-class Strikes:
-    """Fires a fault's hooks around the test's kubectl commands (a Kubectl observer)."""
-
-    ctx: FaultContext
-
-    def before(self, args: tuple[str, ...]) -> None:
-        self.ctx._fire("before", args)  # noqa: SLF001 - the context's own observer
-
-    def after(self, args: tuple[str, ...]) -> None:
-        self.ctx._fire("after", args)  # noqa: SLF001
 
 
 def first_line(lines: Sequence[str] | str) -> str:

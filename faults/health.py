@@ -2,7 +2,8 @@
 ci/fault-demo.sh checks between claims, and the repair of what a killed run left (each
 kind of leftover in faults/leftovers.py).
 
-    python -m faults.health --kubeconfig PATH --kind-name NAME [--wait SECONDS] [--repair]
+    python -m tutorial_conformance.faults.health --kubeconfig PATH --kind-name NAME \
+        [--wait SECONDS] [--repair]
 """
 
 import argparse
@@ -11,13 +12,13 @@ from pathlib import Path
 
 from kubernetes import client
 
-from faults.leftovers import LEFTOVERS, SYSTEM_NAMESPACES
-from toolkit.cluster import api_client
-from toolkit.deployments import rolled_out
-from toolkit.nodes import is_ready
-from toolkit.pods import is_running_and_ready
-from toolkit.timeouts import TIMEOUTS
-from toolkit.waiting import wait_until
+from tutorial_conformance.faults.leftovers import LEFTOVERS, SYSTEM_NAMESPACES
+from tutorial_conformance.toolkit.cluster import api_client
+from tutorial_conformance.toolkit.deployments import rolled_out
+from tutorial_conformance.toolkit.nodes import is_ready
+from tutorial_conformance.toolkit.pods import is_running_and_ready
+from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
+from tutorial_conformance.toolkit.waiting import wait_until
 
 
 def problems(api: client.ApiClient, kind_name: str) -> list[str]:
@@ -68,7 +69,8 @@ def wait_healthy(
         found = problems(api, kind_name)
         return not found, found
 
-    wait_until("the cluster to be healthy again", probe, timeout=timeout, interval=3)
+    wait_until("the cluster to be healthy again", probe, timeout=timeout,
+               interval=INTERVALS.slow)
 
 
 def repair(api: client.ApiClient, kind_name: str) -> list[str]:
@@ -77,7 +79,8 @@ def repair(api: client.ApiClient, kind_name: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m faults.health", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tutorial_conformance.faults.health",
+                                     description=__doc__)
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--kind-name", required=True)
     parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",

@@ -11,16 +11,16 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from faults.actions import COMMENT, FAULT_LABEL, ORIGINAL
-from faults.static_pods import BACKUPS, LEASED, MANIFESTS, lease_holder, mirror_pod
-from toolkit.commands import node_exec, run
-from toolkit.operator import MANAGER_ROLE, NAMESPACE, deploy_objects
-from toolkit.pods import is_running_and_ready
-from toolkit.timeouts import TIMEOUTS
-from toolkit.waiting import wait_until
+from tutorial_conformance.faults.actions import COMMENT, FAULT_LABEL, ORIGINAL
+from tutorial_conformance.faults.static_pods import BACKUPS, MANIFESTS, SCHEDULER_CONFIG
+from tutorial_conformance.toolkit.commands import CommandError, node_exec
+from tutorial_conformance.toolkit.control_plane import LEASED, lease_holder, mirror_pod
+from tutorial_conformance.toolkit.operator import MANAGER_ROLE, NAMESPACE, deploy_objects
+from tutorial_conformance.toolkit.pods import is_running_and_ready
+from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
+from tutorial_conformance.toolkit.waiting import wait_until
 
 # What faults put on nodes, where the node check looks for it.
-SCHEDULER_CONFIG = "/etc/kubernetes/fault-scheduler-config.yaml"
 DOCKER_ON_NODE = ("/usr/local/bin/docker", "/usr/local/bin/dockerd")
 KIND_VERSION_BACKUP = f"{BACKUPS}/kind-version"
 SYSTEM_NAMESPACES = ("kube-system", "kube-flannel", "local-path-storage", NAMESPACE)
@@ -49,8 +49,10 @@ class Leftover(Protocol):
 def in_node(node: str, *cmd: str) -> str:
     """A command in a node whose failure the checks report rather than raise: its output,
     or an `error ...` line where it failed without any."""
-    proc = run(["docker", "exec", node, *cmd], timeout=60, check=False)
-    return proc.stdout if proc.returncode == 0 or proc.stdout else f"error {proc.stderr.strip()}"
+    try:
+        return node_exec(node, *cmd)
+    except CommandError as err:
+        return f"error {err}"
 
 
 def node_names(api: client.ApiClient) -> list[str]:
@@ -253,7 +255,7 @@ class OperatorLeftovers:
         wait_until(f"namespace {NAMESPACE} to be deleted",
                    lambda: (raw(client.CoreV1Api(api).read_namespace, NAMESPACE) is None,
                             f"namespace {NAMESPACE} terminating"),
-                   timeout=TIMEOUTS.cluster_ready, interval=2)
+                   timeout=TIMEOUTS.cluster_ready, interval=INTERVALS.slow)
         return ["the memcached operator deleted (the suite deploys it afresh)"]
 
 

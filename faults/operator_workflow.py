@@ -1,159 +1,165 @@
-"""Faults of section VI's workflow (suites/test_operator_workflow.py): what the reader's
-input, tools, registry or cluster would have to be for each claim to be false. Inputs are
-changed on the test's Workflow (its arguments, edits, files) or just before one of its steps
-(Workflow.before); faults of the deployed operator undeploy it in their restore, so that
-the cluster is as fresh as before (the next test deploys it again)."""
+"""The Python faults of section VI's workflow (suites/test_operator_workflow.py): what the
+reader's files, registry or operator would have to be for each claim to be false; each
+strikes at a step of the workflow, whose inputs hold the workflow (`workflow`). Faults of
+the deployed operator undeploy it in their restore, so that the cluster is as fresh as
+before (the next test deploys it again). The others are declared in faults/catalogue.yaml
+(the arguments the reader types, the type edits)."""
 
+import json
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from faults.context import FaultContext, FaultError
-from faults.registry import fault
-from toolkit.commands import run
-from toolkit.operator_workflow import (
+from tutorial_conformance.faults.context import FaultContext, FaultError
+from tutorial_conformance.faults.registry import fault
+from tutorial_conformance.toolkit.commands import run
+from tutorial_conformance.toolkit.context import Step
+from tutorial_conformance.toolkit.manifests import manifest
+from tutorial_conformance.toolkit.operator_workflow import (
+    CONTROLLER_STEP,
+    DEPLOY,
     DEPLOYMENT,
+    EDIT_MANAGER,
+    IMAGE,
+    INIT,
+    LOGIN,
     NAMESPACE,
+    TUTORIAL_MANIFESTS,
+    VERSION,
     Workflow,
 )
+from tutorial_conformance.toolkit.timeouts import TIMEOUTS
+from tutorial_conformance.toolkit.waiting import wait_until
 
-ROLE = "memcached-operator-manager-role"
-SERVICE_ACCOUNT = (NAMESPACE, DEPLOYMENT)
+TUTORIAL_MAKE_MANIFESTS = ('"$(CONTROLLER_GEN)" "crd:trivialVersions=true,'
+                           'preserveUnknownFields=false" rbac:roleName=manager-role webhook '
+                           'paths="./..." output:crd:artifacts:config=config/crd/bases')
 
 
-def workflow(ctx: FaultContext) -> Workflow:
-    found = ctx.item.funcargs.get("workflow")  # type: ignore[attr-defined]
+def workflow(step: Step) -> Workflow:
+    found = step.inputs.get("workflow")
     if not isinstance(found, Workflow):
-        raise FaultError(f"{ctx.item.nodeid} runs no section VI workflow")
-    if found.done:
-        raise FaultError("the workflow ran before the fault: run the claim's tests alone")
+        raise FaultError(f"step {step.name!r} is no step of section VI's workflow")
     return found
 
 
-def before(ctx: FaultContext, wf: Workflow, step: str, what: str,
-           action: Callable[[], None]) -> None:
-    """Runs `action` just before the workflow's `step` (once), and logs it."""
-    _hook(ctx, wf.before, "before", step, what, action)
+def undeployed_after(ctx: FaultContext, wf: Workflow) -> None:
+    """The restore of a fault on the deployed operator: `make undeploy` after the test."""
+    def undeploy() -> None:
+        wf.undeploy()
+        ctx.note("the workflow's operator undeployed (make undeploy)")
+    ctx.stack.callback(undeploy)
 
 
-def after(ctx: FaultContext, wf: Workflow, step: str, what: str,
-          action: Callable[[], None]) -> None:
-    """Runs `action` just after the workflow's `step` succeeded (once), and logs it."""
-    _hook(ctx, wf.after, "after", step, what, action)
-
-
-def _hook(ctx: FaultContext, hooks: dict[str, list[Callable[[], None]]], when: str, step: str,
-          what: str, action: Callable[[], None]) -> None:
-    fired: list[bool] = []
-
-    def hook() -> None:
-        if not fired:
-            fired.append(True)
-            ctx.note(f"strikes {when} the workflow's step {step}: {what}")
-            action()
-
-    ctx.monkeypatch.setitem(hooks, step, [*hooks.get(step, []), hook])
-
-
-def api_flag_off(ctx: FaultContext, flag: str) -> None:
-    """`create api` with `flag=false` instead of `flag`."""
-    wf = workflow(ctx)
-    ctx.monkeypatch.setattr(wf, "api_args", [a if a != flag else f"{flag}=false"
-                                             for a in wf.api_args])
-    ctx.note(f"create api arguments: {wf.api_args}")
-
-
-def undeployed(ctx: FaultContext, wf: Workflow) -> None:
-    """The restore of the faults on the deployed operator: `make undeploy`."""
-    wf.evidence = None
-    wf.undeploy()
-    ctx.note("the workflow's operator undeployed (make undeploy)")
-
-
-@fault("op-built-with-operator-sdk")
-def no_controller(ctx: FaultContext) -> Iterator[None]:
-    api_flag_off(ctx, "--controller")
-    yield
-
-
-@fault("op-sdk-init")
-def no_domain(ctx: FaultContext) -> Iterator[None]:
-    wf = workflow(ctx)
-    ctx.monkeypatch.setattr(wf, "init_args", ["init", "--repo", wf.init_args[-1]])
-    ctx.note(f"init arguments: {wf.init_args}")
-    yield
-
-
-@fault("op-sdk-create-api")
-def no_resource(ctx: FaultContext) -> Iterator[None]:
-    api_flag_off(ctx, "--resource")
-    yield
-
-
-@fault("op-types-make-generate")
-def no_status_edit(ctx: FaultContext) -> Iterator[None]:
-    ctx.monkeypatch.setattr(workflow(ctx), "status_edit", "")
-    ctx.note("the type edit adds no Nodes to MemcachedStatus")
-    yield
-
-
-@fault("op-manifests-crd")
-def no_spec_edit(ctx: FaultContext) -> Iterator[None]:
-    ctx.monkeypatch.setattr(workflow(ctx), "spec_edit",
-                            '\t// +optional\n\tFoo *string `json:"foo,omitempty"`\n')
-    ctx.note("the type edit keeps the scaffold's Foo instead of Size")
-    yield
-
-
-TUTORIAL_MANIFESTS = ('"$(CONTROLLER_GEN)" "crd:trivialVersions=true,preserveUnknownFields=false" '
-                      'rbac:roleName=manager-role webhook paths="./..." '
-                      'output:crd:artifacts:config=config/crd/bases')
-
-
-@fault("op-manifests-trivial-versions")
-def makefile_of_2021(ctx: FaultContext) -> Iterator[None]:
+@fault("op-manifests-trivial-versions", before=TUTORIAL_MANIFESTS)
+def makefile_of_2021(ctx: FaultContext, step: Step) -> None:
+    """the Makefile's manifests target as in 2021"""
     # (controller-gen v0.4.1, which took these options, builds with Go 1.26 but panics
     # checking today's packages: no working controller-gen accepts them any more.)
-    wf = workflow(ctx)
-
-    def edit() -> None:
-        path = wf.root / "Makefile"
-        text = path.read_text()
-        today = re.search(r'^\t"\$\(CONTROLLER_GEN\)" rbac:roleName=manager-role crd webhook .*$',
-                          text, re.M)
-        if today is None:
-            raise FaultError("no `controller-gen rbac:roleName=manager-role crd webhook` line "
-                             "in the Makefile")
-        path.write_text(text.replace(today.group(0), "\t" + TUTORIAL_MANIFESTS, 1))
-
-    before(ctx, wf, "tutorial-manifests", "the Makefile's manifests target as in 2021", edit)
-    yield
+    path = workflow(step).root / "Makefile"
+    text = path.read_text()
+    today = re.search(r'^\t"\$\(CONTROLLER_GEN\)" rbac:roleName=manager-role crd webhook .*$',
+                      text, re.M)
+    if today is None:
+        raise FaultError("no `controller-gen rbac:roleName=manager-role crd webhook` line in "
+                         "the Makefile")
+    path.write_text(text.replace(today.group(0), "\t" + TUTORIAL_MAKE_MANIFESTS, 1))
 
 
-@fault("op-controller-rbac-markers")
-def markers_as_comments(ctx: FaultContext) -> Iterator[None]:
-    wf = workflow(ctx)
-    path = Path(ctx.stack.enter_context(TemporaryDirectory(prefix="tutorial-suite-fault-")))
-    path = path / "memcached_controller.go"
-    path.write_text(wf.controller.read_text().replace("//+kubebuilder:rbac", "//kubebuilder:rbac"))
-    ctx.monkeypatch.setattr(wf, "controller", path)
-    ctx.note("the controller's rbac markers lost their +")
-    yield
+@fault("op-controller-rbac-markers", before=CONTROLLER_STEP)
+def markers_as_comments(ctx: FaultContext, step: Step) -> None:
+    """the controller's rbac markers lost their +"""
+    directory = Path(ctx.stack.enter_context(TemporaryDirectory(prefix="tutorial-suite-fault-")))
+    faulted = directory / "memcached_controller.go"
+    faulted.write_text(Path(step.inputs["source"]).read_text().replace("//+kubebuilder:rbac",
+                                                                       "//kubebuilder:rbac"))
+    step.inputs["source"] = faulted
 
 
-@fault("op-docker-login")
-def wrong_password(ctx: FaultContext) -> Iterator[None]:
-    wf = workflow(ctx)
-    ctx.monkeypatch.setattr(wf.registry, "password", wf.registry.password + "-not")
-    ctx.note("the reader's password is not the registry's")
-    yield
+@fault("op-docker-login", before=LOGIN)
+def wrong_password(ctx: FaultContext, step: Step) -> None:
+    """the reader's password is not the registry's"""
+    step.inputs["password"] += "-not"
 
 
-@fault("op-makefile-img-docker-push")
-def logged_out(ctx: FaultContext) -> Iterator[None]:
-    wf = workflow(ctx)
-    after(ctx, wf, "docker-login", "logged out of the registry after the login",
-          lambda: run(["docker", "logout", wf.registry.host], env=wf.env(), timeout=60,
-                      check=False, log=ctx.note))
-    yield
+@fault("op-makefile-img-docker-push", after=LOGIN)
+def logged_out(ctx: FaultContext, step: Step) -> None:
+    """logged out of the registry right after the login"""
+    wf = workflow(step)
+    run(["docker", "logout", wf.need_registry().host], env=wf.env(), timeout=TIMEOUTS.probe,
+        check=False, log=ctx.note)
+
+
+@fault("op-manager-image-edit", after=EDIT_MANAGER)
+def no_manager_edit(ctx: FaultContext, step: Step) -> None:
+    """the manager.yaml edit undone: the scaffold's image, controller:latest, again"""
+    wf = workflow(step)
+    path = wf.root / "config/manager/manager.yaml"
+    path.write_text(path.read_text().replace(f"image: {IMAGE}:{VERSION}",
+                                             "image: controller:latest", 1))
+    undeployed_after(ctx, wf)
+
+
+def add_to_kustomization(directory: Path, field: str, relative: str) -> None:
+    """A file of manifests/ written into a kustomize directory of the scaffold, first in its
+    kustomization's `field` list (resources, patches)."""
+    name = Path(relative).name
+    (directory / name).write_text(Path(manifest(relative)).read_text())
+    kustomization = directory / "kustomization.yaml"
+    text = kustomization.read_text()
+    if f"{field}:\n" not in text:
+        raise FaultError(f"{kustomization} has no {field}: list to add {name} to")
+    entry = f"- path: {name}" if field == "patches" else f"- {name}"
+    kustomization.write_text(text.replace(f"{field}:\n", f"{field}:\n{entry}\n", 1))
+
+
+@fault("op-auth-proxy-patch", after=INIT)
+def auth_proxy_patch(ctx: FaultContext, step: Step) -> None:
+    """config/default/manager_auth_proxy_patch.yaml added to its patches"""
+    add_to_kustomization(workflow(step).root / "config/default", "patches",
+                         "faults/manager_auth_proxy_patch.yaml")
+
+
+@fault("op-make-deploy-objects", before=DEPLOY)
+def manager_config_map(ctx: FaultContext, step: Step) -> None:
+    """config/manager/controller_manager_config.yaml added to its resources"""
+    wf = workflow(step)
+    add_to_kustomization(wf.root / "config/manager", "resources",
+                         "faults/controller_manager_config.yaml")
+    undeployed_after(ctx, wf)
+
+
+@fault("op-deploy-ready", before=DEPLOY)
+def image_gone(ctx: FaultContext, step: Step) -> None:
+    """the pushed image deleted from the registry and from the nodes"""
+    wf = workflow(step)
+    wf.need_registry().delete(IMAGE, VERSION)
+    for node in ctx.nodes:
+        # crictl rmi by reference (the CRI resolves it as a pull would); never
+        # `crictl images -q REF | xargs crictl rmi`: a REF that matches nothing lists all
+        ctx.node(node, "crictl", "rmi", f"{IMAGE}:{VERSION}", check=False)
+    undeployed_after(ctx, wf)
+
+
+def errors_only(ctx: FaultContext, step: Step) -> None:
+    """the manager restarted with --zap-log-level=error"""
+    undeployed_after(ctx, workflow(step))
+    patch = [{"op": "add", "path": "/spec/template/spec/containers/0/args/-",
+              "value": "--zap-log-level=error"}]
+    ctx.kubectl("patch", "deployment", DEPLOYMENT, "-n", NAMESPACE, "--type=json",
+                "-p", json.dumps(patch))
+    ctx.kubectl("rollout", "status", f"deployment/{DEPLOYMENT}", "-n", NAMESPACE,
+                f"--timeout={TIMEOUTS.pod_start:.0f}s", timeout=TIMEOUTS.pod_start + 20)
+
+    def alone() -> tuple[bool, list[tuple[str, bool]]]:
+        """Only the new manager: the old one, still leader while it terminates, would
+        create the Deployment and log it at info level."""
+        pods = ctx.core.list_namespaced_pod(NAMESPACE).items
+        seen = [(p.metadata.name, p.metadata.deletion_timestamp is not None) for p in pods]
+        return len(pods) == 1 and not seen[0][1], seen
+
+    wait_until("the old manager pod to be gone", alone, timeout=TIMEOUTS.pod_start)
+
+
+fault("op-logs-creating-deployment", after=DEPLOY)(errors_only)
+fault("op-logs-logger-keys", after=DEPLOY)(errors_only)

@@ -10,33 +10,21 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import yaml
-from kubernetes import client
 
-from faults.context import FaultContext, FaultError
-from toolkit.commands import node_exec
-from toolkit.pods import is_running_and_ready
-from toolkit.timeouts import TIMEOUTS
-from toolkit.waiting import wait_until
+from tutorial_conformance.faults.context import FaultContext, FaultError
+from tutorial_conformance.toolkit.commands import node_exec
+from tutorial_conformance.toolkit.control_plane import (
+    LEASED,
+    lease_holder,
+    mirror_pod,
+    running_containers,
+)
+from tutorial_conformance.toolkit.pods import is_running_and_ready
+from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
+from tutorial_conformance.toolkit.waiting import wait_until
 
 MANIFESTS = "/etc/kubernetes/manifests"
 BACKUPS = "/etc/kubernetes/fault-backup"
-LEASED = {"kube-controller-manager", "kube-scheduler"}
-
-
-def mirror_pod(core: client.CoreV1Api, component: str) -> client.V1Pod | None:
-    pods = core.list_namespaced_pod(
-        "kube-system", label_selector=f"component={component},tier=control-plane").items
-    return pods[0] if pods else None
-
-
-def running_containers(node: str, component: str) -> list[str]:
-    out = node_exec(node, "crictl", "ps", "--state", "running", "--name", f"^{component}$", "-q")
-    return out.split()
-
-
-def lease_holder(api: client.ApiClient, name: str) -> tuple[str | None, datetime | None]:
-    lease = client.CoordinationV1Api(api).read_namespaced_lease(name, "kube-system")
-    return lease.spec.holder_identity, lease.spec.renew_time
 
 
 def write_node_file(ctx: FaultContext, node: str, path: str, text: str) -> None:
@@ -50,7 +38,7 @@ def backup_manifest(ctx: FaultContext, component: str) -> str:
     node, backup = ctx.control_plane, f"{BACKUPS}/{component}.yaml"
     if node_exec(node, "sh", "-c", f"test -e {backup} && echo yes || echo no").strip() == "yes":
         raise FaultError(f"{node}:{backup} exists: an earlier fault was not undone "
-                         "(run `python -m faults.health --repair`)")
+                         "(run `python -m tutorial_conformance.faults.health --repair`)")
     ctx.node(node, "mkdir", "-p", BACKUPS)
     ctx.node(node, "cp", f"{MANIFESTS}/{component}.yaml", backup)
     return node_exec(node, "cat", backup)
@@ -58,7 +46,7 @@ def backup_manifest(ctx: FaultContext, component: str) -> str:
 
 def wait_component(
     ctx: FaultContext, component: str, command: list[str], since: float,
-    old_holder: str | None, timeout: float = TIMEOUTS.slow_start,
+    old_holder: str | None,
 ) -> None:
     """Until the static pod runs `command`, started after `since`, is Ready and, for the
     components that elect a leader, leads (a new holder of its lease, renewed lately)."""
@@ -84,7 +72,7 @@ def wait_component(
         return True, "running"
 
     wait_until(f"{component} to run its manifest again and lead", probe,
-               timeout=timeout, interval=2)
+               timeout=TIMEOUTS.slow_start, interval=INTERVALS.slow)
     ctx.note(f"{component} runs and is ready")
 
 
@@ -112,7 +100,7 @@ def static_pod_removed(ctx: FaultContext, component: str) -> Iterator[None]:
             mirror = mirror_pod(ctx.core, component)
             return not running and mirror is None, f"containers={running} mirror={bool(mirror)}"
 
-        wait_until(f"{component} to stop", stopped, timeout=TIMEOUTS.pod_change, interval=1)
+        wait_until(f"{component} to stop", stopped, timeout=TIMEOUTS.pod_change)
         ctx.note(f"{component} stopped: its container and its mirror pod are gone")
         yield
     finally:
@@ -179,3 +167,28 @@ def controller_manager(ctx: FaultContext, *flags: str, off: tuple[str, ...] = ()
 
     with static_pod_edited(ctx, "kube-controller-manager", edit, what):
         yield
+
+
+SCHEDULER_CONFIG = "/etc/kubernetes/fault-scheduler-config.yaml"  # faults/leftovers.py too
+
+
+@contextmanager
+def scheduler_configured(ctx: FaultContext, config: str, what: str) -> Iterator[None]:
+    """kube-scheduler restarted with a configuration of the fault's own (--config)."""
+    node = ctx.control_plane
+
+    def edit(pod_manifest: dict) -> None:
+        spec = pod_manifest["spec"]
+        spec["containers"][0]["command"].append(f"--config={SCHEDULER_CONFIG}")
+        spec["containers"][0]["volumeMounts"].append(
+            {"name": "fault-config", "mountPath": SCHEDULER_CONFIG, "readOnly": True})
+        spec["volumes"].append(
+            {"name": "fault-config", "hostPath": {"path": SCHEDULER_CONFIG, "type": "File"}})
+
+    write_node_file(ctx, node, SCHEDULER_CONFIG, config)
+    try:
+        with static_pod_edited(ctx, "kube-scheduler", edit,
+                               f"--config={SCHEDULER_CONFIG} ({what})"):
+            yield
+    finally:
+        ctx.node(node, "rm", "-f", SCHEDULER_CONFIG)

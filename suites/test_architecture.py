@@ -1,5 +1,6 @@
 """Section I, "k8s architecture": what runs on the master and on the nodes."""
 
+import re
 import ssl
 import urllib.error
 import urllib.request
@@ -8,24 +9,21 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from toolkit.cluster import (
-    Cluster,
-    ClusterOptions,
-    api_client,
-    bring_up_kind,
-    wait_for_cluster_ready,
+from tutorial_conformance.toolkit import kind
+from tutorial_conformance.toolkit.commands import node_exec
+from tutorial_conformance.toolkit.context import TestContext
+from tutorial_conformance.toolkit.credentials import UNISSUED_TOKEN, foreign_client_certificate
+from tutorial_conformance.toolkit.deployments import wait_ready_pods
+from tutorial_conformance.toolkit.manifests import manifest
+from tutorial_conformance.toolkit.nodes import control_plane_nodes, is_ready, proxy_mode
+from tutorial_conformance.toolkit.pods import (
+    is_running_and_ready,
+    record_pod,
+    wait_running_and_ready,
 )
-from toolkit.commands import node_exec
-from toolkit.credentials import UNISSUED_TOKEN, foreign_client_certificate
-from toolkit.deployments import wait_ready_pods
-from toolkit.evidence import Evidence
-from toolkit.kubectl import Kubectl
-from toolkit.manifests import manifest
-from toolkit.nodes import control_plane_nodes, is_ready
-from toolkit.pods import is_running_and_ready, record_pod, wait_running_and_ready
-from toolkit.timeouts import TIMEOUTS
-from toolkit.toolchain import find_binary
-from toolkit.waiting import Unrecoverable, wait_until
+from tutorial_conformance.toolkit.timeouts import TIMEOUTS
+from tutorial_conformance.toolkit.toolchain import find_binary
+from tutorial_conformance.toolkit.waiting import Unrecoverable, wait_until
 
 CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"}
 
@@ -38,250 +36,267 @@ def control_plane_pods(core: client.CoreV1Api) -> dict[str, client.V1Pod]:
     return {p.metadata.labels.get("component"): p for p in pods}
 
 
-def require_kind(cluster: Cluster) -> str:
-    if cluster.kind_name is None:
+def require_kind(t: TestContext) -> str:
+    if t.cluster.kind_name is None:
         pytest.skip("needs a kind cluster: this checks inside the node containers")
-    return cluster.kind_name
+    return t.cluster.kind_name
+
+
+def insecure_context() -> ssl.SSLContext:
+    """TLS to our own apiserver without checking its certificate (what is tested is
+    whether it serves the request)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def http_get(url: str, context: ssl.SSLContext, headers: dict[str, str] | None = None
+             ) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - our apiserver
+    try:
+        with urllib.request.urlopen(request, context=context,  # noqa: S310
+                                    timeout=TIMEOUTS.http) as answer:
+            return answer.status, answer.read().decode()[:300]
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()[:300]
 
 
 @pytest.mark.claim("arch-control-plane-components")
-def test_control_plane_runs_apiserver_scheduler_controller_manager_and_etcd(
-    core_v1: client.CoreV1Api, kubectl: Kubectl
-):
-    assert control_plane_nodes(core_v1), "no node carries the control-plane role"
-    kubectl("get", "pods", "-n", "kube-system", "-l", "tier=control-plane", "-o", "wide")
-    pods = control_plane_pods(core_v1)
+def test_control_plane_runs_apiserver_scheduler_controller_manager_and_etcd(t: TestContext):
+    with t.step("kubectl get pods -n kube-system -l tier=control-plane"):
+        assert control_plane_nodes(t.core), "no node carries the control-plane role"
+        t.kubectl("get", "pods", "-n", "kube-system", "-l", "tier=control-plane", "-o", "wide")
+        pods = control_plane_pods(t.core)
     running = {name for name, pod in pods.items() if is_running_and_ready(pod)}
-    assert running >= CONTROL_PLANE_COMPONENTS, (
-        f"missing or not ready on the control plane: {sorted(CONTROL_PLANE_COMPONENTS - running)}"
-    )
+    missing = sorted(CONTROL_PLANE_COMPONENTS - running)
+    assert not missing, "missing or not ready on the control plane: " + "; ".join(
+        t.diagnose.pod("kube-system", pods[m].metadata.name) if m in pods else f"{m}: no pod"
+        for m in missing)
 
 
 @pytest.mark.claim("arch-node-components")
-def test_every_node_runs_kubelet_and_kube_proxy(core_v1: client.CoreV1Api, kubectl: Kubectl):
-    kubectl("get", "nodes", "-o", "wide")
-    nodes = core_v1.list_node().items
+def test_every_node_runs_kubelet_and_kube_proxy(t: TestContext):
+    with t.step("kubectl get nodes -o wide"):
+        t.kubectl("get", "nodes", "-o", "wide")
+        nodes = t.core.list_node().items
     assert len(nodes) >= 2, "the tutorial's cluster has a master and at least one node"
     # A node is Ready only while its kubelet reports; kubeletVersion is what it runs.
-    not_ready = [n.metadata.name for n in nodes if not is_ready(n)]
-    assert not not_ready, f"kubelet does not report Ready on {not_ready}"
+    not_ready = [n for n in nodes if not is_ready(n)]
+    assert not not_ready, "kubelet does not report Ready: " + "; ".join(
+        t.diagnose.node(n.metadata.name) for n in not_ready)
     # Every kubelet runs the cluster's own Kubernetes version.
-    server = client.VersionApi(core_v1.api_client).get_code().git_version
+    server = client.VersionApi(t.api).get_code().git_version
     versions = {n.metadata.name: n.status.node_info.kubelet_version for n in nodes}
     assert versions == dict.fromkeys(versions, server), f"apiserver {server}, kubelets {versions}"
 
-    kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-proxy", "-o", "wide")
-    proxies = core_v1.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-proxy").items
+    with t.step("kubectl get pods -n kube-system -l k8s-app=kube-proxy"):
+        t.kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-proxy", "-o", "wide")
+        proxies = t.core.list_namespaced_pod("kube-system",
+                                             label_selector="k8s-app=kube-proxy").items
     with_proxy = {p.spec.node_name for p in proxies if is_running_and_ready(p)}
     without = sorted({n.metadata.name for n in nodes} - with_proxy)
-    assert not without, f"no ready kube-proxy on {without}"
+    assert not without, f"no ready kube-proxy on {without}: " + "; ".join(
+        t.diagnose.pods("kube-system", "k8s-app=kube-proxy"))
 
 
 @pytest.mark.claim("arch-node-runtime-docker", "pod-is-docker-process")
-def test_nodes_run_containers_with_containerd_through_cri_not_docker(
-    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, evidence: Evidence
-):
-    kubectl("get", "nodes", "-o", "custom-columns=NAME:.metadata.name,"
-            "RUNTIME:.status.nodeInfo.containerRuntimeVersion")
-    for node in core_v1.list_node().items:
-        name = node.metadata.name
-        assert node.status.node_info.container_runtime_version.startswith("containerd://"), name
-        configz = kubectl.json("get", "--raw", f"/api/v1/nodes/{name}/proxy/configz")
-        endpoint = configz["kubeletconfig"]["containerRuntimeEndpoint"]
-        assert endpoint == "unix:///run/containerd/containerd.sock", name
-    proxies = core_v1.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-proxy").items
-    for pod in proxies:
-        assert pod.status.container_statuses[0].container_id.startswith("containerd://")
+def test_nodes_run_containers_with_containerd_through_cri_not_docker(t: TestContext):
+    with t.step("the nodes' container runtime"):
+        t.kubectl("get", "nodes", "-o", "custom-columns=NAME:.metadata.name,"
+                  "RUNTIME:.status.nodeInfo.containerRuntimeVersion")
+        for node in t.core.list_node().items:
+            name = node.metadata.name
+            runtime = node.status.node_info.container_runtime_version
+            assert runtime.startswith("containerd://"), f"{name} runs {runtime}"
+            configz = t.kubectl.json("get", "--raw", f"/api/v1/nodes/{name}/proxy/configz")
+            endpoint = configz["kubeletconfig"]["containerRuntimeEndpoint"]
+            assert endpoint == "unix:///run/containerd/containerd.sock", f"{name}: {endpoint}"
+        proxies = t.core.list_namespaced_pod("kube-system",
+                                             label_selector="k8s-app=kube-proxy").items
+        for pod in proxies:
+            assert pod.status.container_statuses[0].container_id.startswith("containerd://")
 
-    kind = require_kind(cluster)
-    node = f"{kind}-worker"
-    evidence.add(f"crictl version on {node}", node_exec(node, "crictl", "version"))
-    assert "RuntimeName:  containerd" in node_exec(node, "crictl", "version")
-    no_docker = node_exec(node, "sh", "-c", "command -v dockerd docker || echo none")
-    evidence.add(f"docker binaries on {node}", no_docker)
-    assert no_docker.strip() == "none"
+    node = f"{require_kind(t)}-worker"
+    with t.step("crictl version on a worker"):
+        version = node_exec(node, "crictl", "version")
+        t.evidence.add(f"crictl version on {node}", version)
+        assert "RuntimeName:  containerd" in version
+    with t.step("docker binaries on a worker"):
+        found = node_exec(node, "sh", "-c", "command -v dockerd docker || echo none")
+        t.evidence.add(f"docker binaries on {node}", found)
+        assert found.strip() == "none", f"docker on {node}: {found.split()}"
 
 
 @pytest.mark.claim("arch-only-apiserver-talks-to-etcd")
-def test_only_the_apiserver_connects_to_etcd(
-    cluster: Cluster, core_v1: client.CoreV1Api, evidence: Evidence
-):
-    pods = control_plane_pods(core_v1)
-    flags = {name: " ".join(pod.spec.containers[0].command) for name, pod in pods.items()}
-    assert "--etcd-servers=" in flags["kube-apiserver"]
-    for other in ("kube-controller-manager", "kube-scheduler"):
-        assert "--etcd" not in flags[other], f"{other} is configured to reach etcd"
+def test_only_the_apiserver_connects_to_etcd(t: TestContext):
+    with t.step("the control-plane components' etcd flags"):
+        pods = control_plane_pods(t.core)
+        flags = {name: " ".join(pod.spec.containers[0].command) for name, pod in pods.items()}
+        assert "--etcd-servers=" in flags["kube-apiserver"]
+        for other in ("kube-controller-manager", "kube-scheduler"):
+            assert "--etcd" not in flags[other], f"{other} is configured to reach etcd"
 
-    kind = require_kind(cluster)
-    clients = node_exec(f"{kind}-control-plane", "ss", "-Htnp", "state", "established",
-                        "( dport = :2379 )")
-    evidence.add("connections to etcd's client port 2379 (ss)", clients)
+    master = f"{require_kind(t)}-control-plane"
+    with t.step("ss: the connections to etcd's client port 2379"):
+        clients = node_exec(master, "ss", "-Htnp", "state", "established", "( dport = :2379 )")
+        t.evidence.add("connections to etcd's client port 2379 (ss)", clients)
     processes = {part.split('"')[1] for part in clients.split("users:((")[1:]}
     assert "kube-apiserver" in processes
     # etcd's own gRPC gateway dials its port too; nothing else may.
-    assert processes <= {"kube-apiserver", "etcd"}, processes
+    assert processes <= {"kube-apiserver", "etcd"}, (
+        f"processes other than the apiserver connected to etcd: "
+        f"{sorted(processes - {'kube-apiserver', 'etcd'})}")
 
 
 @pytest.mark.claim("arch-apiserver-authenticates")
 def test_the_apiserver_refuses_anonymous_requests_and_serves_authenticated_ones(
-    cluster: Cluster, kubectl: Kubectl, evidence: Evidence
+    t: TestContext,
 ):
-    url = f"{cluster.api.configuration.host}/api/v1/namespaces/kube-system/secrets"
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(url, context=context, timeout=15)  # noqa: S310 - our apiserver
-    body = refused.value.read().decode()
-    evidence.add(f"anonymous GET {url}", f"HTTP {refused.value.code}\n{body}")
-    assert refused.value.code in (401, 403)
-    assert refused.value.code == 401 or "system:anonymous" in body
+    url = f"{t.api.configuration.host}/api/v1/namespaces/kube-system/secrets"
+    with t.step("an anonymous GET of kube-system's secrets"):
+        status, body = http_get(url, insecure_context())
+        t.evidence.add(f"anonymous GET {url}", f"HTTP {status}\n{body}")
+    assert status in (401, 403), f"an anonymous request was answered HTTP {status}"
+    assert status == 401 or "system:anonymous" in body
 
-    served = kubectl.json("get", "--raw", "/api/v1/namespaces/kube-system/serviceaccounts")
+    with t.step("kubectl get --raw /api/v1/namespaces/kube-system/serviceaccounts"):
+        served = t.kubectl.json("get", "--raw", "/api/v1/namespaces/kube-system/serviceaccounts")
     assert served["kind"] == "ServiceAccountList"
 
 
 @pytest.mark.claim("arch-kube-proxy-uses-ipvs")
-def test_kube_proxy_runs_in_iptables_mode_not_ipvs(
-    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, evidence: Evidence
-):
-    config = core_v1.read_namespaced_config_map("kube-proxy", "kube-system").data["config.conf"]
-    evidence.add("configmap kube-system/kube-proxy config.conf", config)
-    assert "\nmode: iptables\n" in f"\n{config}\n"
+def test_kube_proxy_runs_in_iptables_mode_not_ipvs(t: TestContext):
+    with t.step("kube-proxy's configuration"):
+        config = t.core.read_namespaced_config_map("kube-proxy",
+                                                   "kube-system").data["config.conf"]
+        t.evidence.add("configmap kube-system/kube-proxy config.conf", config)
+    configured = re.search(r"(?m)^mode: *(.*)$", config)
+    mode_set = configured.group(1).strip() if configured else "(no mode: line)"
+    assert mode_set == "iptables", f"kube-proxy's configuration sets mode {mode_set!r}"
 
-    kind = require_kind(cluster)
-    node = f"{kind}-worker"
-    mode = node_exec(node, "curl", "-s", "http://127.0.0.1:10249/proxyMode")
-    evidence.add(f"kube-proxy /proxyMode on {node}", mode)
-    assert mode.strip() == "iptables"
-    rules = node_exec(node, "iptables", "-t", "nat", "-S", "KUBE-SERVICES")
-    evidence.add(f"iptables -t nat -S KUBE-SERVICES on {node}", rules)
+    node = f"{require_kind(t)}-worker"
+    with t.step("kube-proxy's /proxyMode on a worker"):
+        mode = proxy_mode(node)
+        t.evidence.add(f"kube-proxy /proxyMode on {node}", mode)
+    assert mode == "iptables", f"kube-proxy on {node} serves in {mode!r} mode"
+    with t.step("iptables -t nat -S KUBE-SERVICES on a worker"):
+        rules = node_exec(node, "iptables", "-t", "nat", "-S", "KUBE-SERVICES")
+        t.evidence.add(f"iptables -t nat -S KUBE-SERVICES on {node}", rules)
     assert "default/kubernetes:https cluster IP" in rules
     ipvs = node_exec(node, "sh", "-c", "cat /proc/net/ip_vs 2>/dev/null || echo absent")
-    evidence.add(f"/proc/net/ip_vs on {node}", ipvs)
+    t.evidence.add(f"/proc/net/ip_vs on {node}", ipvs)
 
 
 @pytest.mark.claim("arch-kube-proxy-uses-ipvs")
-def test_services_work_in_ipvs_mode_where_the_kernel_has_ipvs(
-    cluster: Cluster, evidence: Evidence
-):
-    kind = require_kind(cluster)
+def test_services_work_in_ipvs_mode_where_the_kernel_has_ipvs(t: TestContext):
+    name = require_kind(t)
     probe = "test -e /proc/net/ip_vs || modprobe ip_vs 2>/dev/null && echo yes || echo no"
-    has_ipvs = node_exec(f"{kind}-worker", "sh", "-c", probe).strip() == "yes"
-    evidence.add("kernel IPVS on the nodes", "present" if has_ipvs else "absent")
+    has_ipvs = node_exec(f"{name}-worker", "sh", "-c", probe).strip() == "yes"
+    t.evidence.add("kernel IPVS on the nodes", "present" if has_ipvs else "absent")
     if not has_ipvs:
         pytest.skip("this machine's kernel has no IPVS (no /proc/net/ip_vs, no ip_vs module "
                     "to load): kube-proxy cannot run in ipvs mode here")
 
     # A one-node cluster of the same node image with kube-proxy in IPVS mode.
-    name = f"{kind}-ipvs"
-    opts = ClusterOptions(
-        name=name, kubernetes_version=None, node_image=cluster.node_image, image_source="auto",
-        keep=False, kubeconfig=Path(cluster.kubeconfig).parent.parent / name / "kubeconfig",
-        kind_path=find_binary("kind"), kubectl_path=cluster.kubectl.binary,
-    )
-    ipvs, _ = bring_up_kind(opts, base="kind-ipvs.yaml")
-    try:
-        api = api_client(opts.kubeconfig)
-        wait_for_cluster_ready(api)
-        kubectl = Kubectl(opts.kubectl_path, opts.kubeconfig, evidence)
-        core = client.CoreV1Api(api)
-        mode = node_exec(f"{name}-control-plane", "curl", "-s", "http://127.0.0.1:10249/proxyMode")
-        assert mode.strip() == "ipvs"
+    side = f"{name}-ipvs"
+    spec = kind.KindSpec(
+        name=side, kubeconfig=Path(t.cluster.kubeconfig).parent.parent / side / "kubeconfig",
+        kind_path=find_binary("kind"), kubectl_path=t.cluster.kubectl.binary,
+        node_image=t.cluster.node_image, base="kind-ipvs.yaml")
+    with t.step("a one-node cluster with kube-proxy in ipvs mode"), \
+            kind.kind_cluster(spec) as (_, ipvs):
+        kubectl = ipvs.kubectl.bound(t.evidence)
+        assert proxy_mode(f"{side}-control-plane") == "ipvs"
+        core = client.CoreV1Api(ipvs.api)
         kubectl("create", "-f", manifest("redis/deployment-with-service.yaml"))
         wait_ready_pods(core, "default", "app=redis", 3)
         kubectl("run", "client", "--image=redis", "--command", "--", "sleep", "3600")
         wait_ready_pods(core, "default", "run=client", 1)
-        answer = kubectl("exec", "client", "--", "redis-cli", "-h", "redis-vip", "ping")
+        answer = kubectl.exec("default", "client", "redis-cli", "-h", "redis-vip", "ping").stdout
         assert answer.strip() == "PONG"
-    finally:
-        ipvs.delete()
-
-
-def refused(url: str, context: ssl.SSLContext, headers: dict[str, str]) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - our apiserver
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=15) as answer:  # noqa: S310
-            return answer.status, answer.read().decode()[:200]
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()[:300]
 
 
 @pytest.mark.claim("arch-apiserver-authenticates")
-def test_credentials_the_apiserver_cannot_verify_get_401(
-    cluster: Cluster, kubectl: Kubectl, evidence: Evidence, tmp_path: Path
-):
+def test_credentials_the_apiserver_cannot_verify_get_401(t: TestContext, tmp_path: Path):
     """Authentication, not only authorization: a token nobody issued and a client
     certificate of another CA are refused as unauthenticated (401), and a good client is
     known by name."""
-    url = f"{cluster.api.configuration.host}/api/v1/namespaces"
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    token = refused(url, context, {"Authorization": f"Bearer {UNISSUED_TOKEN}"})
-    evidence.add("GET /api/v1/namespaces with a token nobody issued", str(token))
-    context.load_cert_chain(*foreign_client_certificate(tmp_path))
-    foreign = refused(url, context, {})
-    evidence.add("GET /api/v1/namespaces with a certificate of another CA "
-                 "(CN=intruder, O=system:masters)", str(foreign))
+    url = f"{t.api.configuration.host}/api/v1/namespaces"
+    context = insecure_context()
+    with t.step("GET with a token nobody issued"):
+        token = http_get(url, context, {"Authorization": f"Bearer {UNISSUED_TOKEN}"})
+        t.evidence.add("GET /api/v1/namespaces with a token nobody issued", str(token))
+    with t.step("GET with a client certificate of another CA"):
+        context.load_cert_chain(*foreign_client_certificate(tmp_path))
+        foreign = http_get(url, context)
+        t.evidence.add("GET /api/v1/namespaces with a certificate of another CA "
+                       "(CN=intruder, O=system:masters)", str(foreign))
     assert token[0] == 401, f"a token nobody issued got {token}"
     assert foreign[0] == 401, f"a certificate of another CA got {foreign}"
-    whoami = kubectl.json("auth", "whoami")
+    with t.step("kubectl auth whoami"):
+        whoami = t.kubectl.json("auth", "whoami")
     assert whoami["status"]["userInfo"]["username"] == "kubernetes-admin"
 
 
 @pytest.mark.claim("arch-apiserver-talks-to-kubelet")
-def test_the_apiserver_reaches_each_kubelet_for_logs_exec_and_proxy(
-    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
-):
-    kubectl("run", "redis", "--image=redis", "-n", namespace)
-    pod = wait_running_and_ready(core_v1, namespace, "redis")
+def test_the_apiserver_reaches_each_kubelet_for_logs_exec_and_proxy(t: TestContext):
+    with t.step("kubectl run redis --image=redis"):
+        t.kubectl("run", "redis", "--image=redis", "-n", t.namespace)
+        pod = wait_running_and_ready(t.core, t.namespace, "redis")
     node = pod.spec.node_name
-    apiserver = control_plane_pods(core_v1)["kube-apiserver"].spec.containers[0].command
-    evidence.add("kube-apiserver's kubelet client flags",
-                 "\n".join(f for f in apiserver if f.startswith("--kubelet-")))
+    apiserver = control_plane_pods(t.core)["kube-apiserver"].spec.containers[0].command
+    t.evidence.add("kube-apiserver's kubelet client flags",
+                   "\n".join(f for f in apiserver if f.startswith("--kubelet-")))
     assert any(f.startswith("--kubelet-client-certificate=") for f in apiserver)
     # Each goes client -> apiserver -> the kubelet of the pod's node (port 10250).
-    assert kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/healthz").strip() == "ok"
-    assert "Ready to accept connections" in kubectl("logs", "redis", "-n", namespace)
-    assert kubectl("exec", "redis", "-n", namespace, "--", "redis-cli", "ping").strip() == "PONG"
+    with t.step("kubectl get --raw /api/v1/nodes/NODE/proxy/healthz"):
+        assert t.kubectl("get", "--raw", f"/api/v1/nodes/{node}/proxy/healthz").strip() == "ok"
+    with t.step("kubectl logs redis"):
+        assert "Ready to accept connections" in t.kubectl("logs", "redis", "-n", t.namespace)
+    with t.step("kubectl exec redis -- redis-cli ping"):
+        assert t.exec("redis", "redis-cli", "ping").strip() == "PONG"
 
 
 @pytest.mark.claim("arch-kubelet-restarts-containers")
-def test_kubelet_restarts_a_container_that_exits(
-    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
-):
-    kubectl("run", "redis", "--image=redis", "-n", namespace)
-    before = wait_running_and_ready(core_v1, namespace, "redis")
-    kubectl("exec", "redis", "-n", namespace, "--", "redis-cli", "shutdown", "nosave",
-            check=False)  # the server exits under the command: no answer
+def test_kubelet_restarts_a_container_that_exits(t: TestContext):
+    with t.step("kubectl run redis --image=redis"):
+        t.kubectl("run", "redis", "--image=redis", "-n", t.namespace)
+        before = wait_running_and_ready(t.core, t.namespace, "redis")
+    with t.step("redis-cli shutdown nosave"):
+        # the server exits under the command: no answer
+        t.exec("redis", "redis-cli", "shutdown", "nosave", check=False)
 
     def restarted() -> tuple[bool, str]:
-        pod = core_v1.read_namespaced_pod("redis", namespace)
+        pod = t.core.read_namespaced_pod("redis", t.namespace)
         if pod.metadata.uid != before.metadata.uid:
             raise Unrecoverable("the pod was replaced, not its container restarted")
         (status,) = pod.status.container_statuses
         return status.restart_count >= 1 and is_running_and_ready(pod), (
             f"restarts={status.restart_count} ready={status.ready}")
 
-    seen = wait_until("kubelet to restart redis's exited container", restarted,
-                      timeout=TIMEOUTS.pod_change)
-    evidence.add("pod redis after its server exited", seen)
-    record_pod(core_v1, evidence, namespace, "redis")
+    with t.step("kubelet restarts the exited container"):
+        seen = wait_until("kubelet to restart redis's exited container", restarted,
+                          timeout=TIMEOUTS.pod_change,
+                          diagnose=lambda: [t.diagnose.pod(t.namespace, "redis"),
+                                            t.diagnose.node(before.spec.node_name)])
+        t.evidence.add("pod redis after its server exited", seen)
+        record_pod(t.core, t.evidence, t.namespace, "redis")
 
 
 @pytest.mark.claim("arch-apps-on-workers")
-def test_applications_run_on_the_workers_not_on_the_control_plane(
-    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
-):
-    (master,) = control_plane_nodes(core_v1)
-    taints = [(t.key, t.effect) for t in master.spec.taints or []]
-    evidence.add(f"taints of {master.metadata.name}", str(taints))
-    assert ("node-role.kubernetes.io/control-plane", "NoSchedule") in taints
-    kubectl("create", "deployment", "redis-deployment", "--image=redis", "--replicas=6",
-            "-n", namespace)
-    pods = wait_ready_pods(core_v1, namespace, "app=redis-deployment", 6,
-                           timeout=TIMEOUTS.slow_start)
-    kubectl("get", "pods", "-n", namespace, "-o", "wide")
+def test_applications_run_on_the_workers_not_on_the_control_plane(t: TestContext):
+    with t.step("the control plane's taints"):
+        (master,) = control_plane_nodes(t.core)
+        taints = [(x.key, x.effect) for x in master.spec.taints or []]
+        t.evidence.add(f"taints of {master.metadata.name}", str(taints))
+    assert ("node-role.kubernetes.io/control-plane", "NoSchedule") in taints, (
+        f"{master.metadata.name} has no control-plane NoSchedule taint: {taints}")
+    with t.step("kubectl create deployment redis-deployment --image=redis --replicas=6"):
+        t.kubectl("create", "deployment", "redis-deployment", "--image=redis", "--replicas=6",
+                  "-n", t.namespace)
+        pods = wait_ready_pods(t.core, t.namespace, "app=redis-deployment", 6,
+                               timeout=TIMEOUTS.slow_start)
+        t.kubectl("get", "pods", "-n", t.namespace, "-o", "wide")
     placed = sorted({p.spec.node_name for p in pods})
     assert master.metadata.name not in placed, f"application pods on the control plane: {placed}"

@@ -4,83 +4,79 @@
 from collections.abc import Callable
 
 import pytest
-from kubernetes import client, watch
 
-from toolkit.cluster import Cluster
-from toolkit.control_plane import audit_events, audit_line, etcdctl
-from toolkit.deployments import wait_ready_pods
-from toolkit.evidence import Evidence
-from toolkit.kubectl import Kubectl
-from toolkit.timeouts import TIMEOUTS
-from toolkit.waiting import wait_until
+from tutorial_conformance.toolkit.context import TestContext
+from tutorial_conformance.toolkit.control_plane import audit_events, audit_line, etcdctl
+from tutorial_conformance.toolkit.deployments import wait_ready_pods
+from tutorial_conformance.toolkit.timeouts import TIMEOUTS
+from tutorial_conformance.toolkit.waiting import wait_until, watch_until
 
 NAME = "redis-deployment"
 COMPONENTS = ("system:kube-controller-manager", "system:kube-scheduler")
 
 
-def create_deployment(kubectl: Kubectl, namespace: str) -> None:
-    kubectl("create", "deployment", NAME, "--image=redis", "-n", namespace)
+def create_deployment(t: TestContext) -> None:
+    with t.step("kubectl create deployment redis-deployment --image=redis"):
+        t.kubectl("create", "deployment", NAME, "--image=redis", "-n", t.namespace)
 
 
-def first_added(list_fn: Callable[..., object], namespace: str, resource_version: str) -> str:
-    """Watches from resource_version, as an informer resumes after its list, until an object
-    is ADDED; returns its name."""
-    stream = watch.Watch().stream(
-        list_fn, namespace, resource_version=resource_version, timeout_seconds=90
-    )
-    for event in stream:
-        if event["type"] == "ADDED":
-            return event["object"].metadata.name
-    raise AssertionError(f"no ADDED event from {list_fn.__name__} within 90 s")
+def first_added(t: TestContext, list_fn: Callable[..., object], since: str) -> str:
+    """Watches from `since`, as an informer resumes after its list, until an object is
+    ADDED; returns its name."""
+    kind = list_fn.__name__.removeprefix("list_namespaced_")
+    events = watch_until(f"a {kind} to be ADDED", list_fn, t.namespace, since,
+                         lambda e: e["type"] == "ADDED", timeout=TIMEOUTS.sync,
+                         diagnose=lambda: t.diagnose.pods(t.namespace, expected=1))
+    return events[-1]["object"].metadata.name
 
 
 @pytest.mark.claim("flow-list-watch")
-def test_a_watch_sees_the_deployment_replicaset_and_pod_appear(
-    core_v1: client.CoreV1Api, apps_v1: client.AppsV1Api, kubectl: Kubectl, namespace: str,
-    evidence: Evidence,
-):
-    listed = apps_v1.list_namespaced_deployment(namespace)  # the "list" of list-watch
+def test_a_watch_sees_the_deployment_replicaset_and_pod_appear(t: TestContext):
+    with t.step("list the Deployments"):
+        listed = t.apps.list_namespaced_deployment(t.namespace)  # the "list" of list-watch
     assert listed.items == []
     since = listed.metadata.resource_version
-    create_deployment(kubectl, namespace)
-    seen = {
-        "Deployment": first_added(apps_v1.list_namespaced_deployment, namespace, since),
-        "ReplicaSet": first_added(apps_v1.list_namespaced_replica_set, namespace, since),
-        "Pod": first_added(core_v1.list_namespaced_pod, namespace, since),
-    }
-    evidence.add("ADDED events seen by watches from the list's resourceVersion", str(seen))
+    create_deployment(t)
+    with t.step("watch from the list's resourceVersion"):
+        seen = {
+            "Deployment": first_added(t, t.apps.list_namespaced_deployment, since),
+            "ReplicaSet": first_added(t, t.apps.list_namespaced_replica_set, since),
+            "Pod": first_added(t, t.core.list_namespaced_pod, since),
+        }
+        t.evidence.add("ADDED events seen by watches from the list's resourceVersion", str(seen))
     assert seen["Deployment"] == NAME
     assert seen["ReplicaSet"].startswith(f"{NAME}-")
     assert seen["Pod"].startswith(seen["ReplicaSet"] + "-")
 
 
 @pytest.mark.claim("flow-list-watch")
-def test_list_gives_the_objects_now_and_watch_the_changes_after_it(
-    apps_v1: client.AppsV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence,
-):
+def test_list_gives_the_objects_now_and_watch_the_changes_after_it(t: TestContext):
     """Not "list = current state, watch = expected state": a list returns the objects as
     stored now, each with its desired state (spec) and observed state (status), and a
     resourceVersion; a watch from there returns only what changed after it."""
-    kubectl("create", "deployment", "listed-first", "--image=redis", "-n", namespace)
-    listed = apps_v1.list_namespaced_deployment(namespace)
+    with t.step("list a Deployment made before"):
+        t.kubectl("create", "deployment", "listed-first", "--image=redis", "-n", t.namespace)
+        listed = t.apps.list_namespaced_deployment(t.namespace)
     (first,) = listed.items
     assert first.spec.replicas == 1 and first.status is not None
     since = listed.metadata.resource_version
-    create_deployment(kubectl, namespace)
-    kubectl("scale", "deployment", NAME, "--replicas=2", "-n", namespace)
-    events = []
-    stream = watch.Watch().stream(apps_v1.list_namespaced_deployment, namespace,
-                                  resource_version=since, timeout_seconds=90)
-    for event in stream:
+    create_deployment(t)
+    with t.step("kubectl scale deployment redis-deployment --replicas=2"):
+        t.kubectl("scale", "deployment", NAME, "--replicas=2", "-n", t.namespace)
+    def observed(event: dict) -> bool:
         d = event["object"]
-        events.append((event["type"], d.metadata.name, d.spec.replicas,
-                       d.status.observed_generation, d.metadata.generation))
-        if (d.metadata.name == NAME and d.spec.replicas == 2
-                and d.status.observed_generation == d.metadata.generation):
-            break
-    else:
-        raise AssertionError(f"no event with {NAME}'s 2 replicas observed in 90 s: {events}")
-    evidence.add("watch events from the list's resourceVersion "
+        return (d.metadata.name == NAME and d.spec.replicas == 2
+                and d.status.observed_generation == d.metadata.generation)
+
+    with t.step("watch from the list's resourceVersion"):
+        seen = watch_until(f"{NAME}'s 2 replicas observed (status.observedGeneration)",
+                           t.apps.list_namespaced_deployment, t.namespace, since, observed,
+                           timeout=TIMEOUTS.sync,
+                           diagnose=lambda: t.diagnose.pods(t.namespace, expected=3))
+    events = [(e["type"], e["object"].metadata.name, e["object"].spec.replicas,
+               e["object"].status.observed_generation, e["object"].metadata.generation)
+              for e in seen]
+    t.evidence.add("watch events from the list's resourceVersion "
                  "(type, name, spec.replicas, status.observedGeneration, generation)",
                  "\n".join(map(str, events)))
     assert ("ADDED", NAME) in [e[:2] for e in events], "the creation after the list"
@@ -102,18 +98,16 @@ def list_and_watch(events: list[dict], user: str) -> dict[str, int]:
 
 
 @pytest.mark.claim("flow-components-list-watch")
-def test_the_controller_manager_scheduler_and_kubelets_list_and_watch(
-    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str,
-    evidence: Evidence,
-):
-    if cluster.kind_name is None:
+def test_the_controller_manager_scheduler_and_kubelets_list_and_watch(t: TestContext):
+    if t.cluster.kind_name is None:
         pytest.skip("reads the apiserver's audit log inside the kind control-plane node")
-    master = f"{cluster.kind_name}-control-plane"
-    nodes = [n.metadata.name for n in core_v1.list_node(_request_timeout=30).items]
-    events = audit_events(master)
-    users = [*COMPONENTS, *(f"system:node:{n}" for n in nodes)]
-    seen = {u: list_and_watch(events, u) for u in users}
-    evidence.add("each component's requests in the apiserver's audit log (a streaming list is "
+    master = f"{t.cluster.kind_name}-control-plane"
+    nodes = [n.metadata.name for n in t.core.list_node().items]
+    with t.step("the components' requests in the apiserver's audit log"):
+        events = audit_events(master)
+        users = [*COMPONENTS, *(f"system:node:{n}" for n in nodes)]
+        seen = {u: list_and_watch(events, u) for u in users}
+    t.evidence.add("each component's requests in the apiserver's audit log (a streaming list is "
                  "a WATCH with sendInitialEvents=true: the list as the watch's first events)",
                  "\n".join(f"{u}: {counts}" for u, counts in seen.items()))
     for user, counts in seen.items():
@@ -122,23 +116,28 @@ def test_the_controller_manager_scheduler_and_kubelets_list_and_watch(
 
     # A pod created now reaches the scheduler through its watch: bound with no new list.
     before = len(events)
-    kubectl("run", "watched", "--image=redis", "-n", namespace)
+    with t.step("kubectl run watched --image=redis"):
+        t.kubectl("run", "watched", "--image=redis", "-n", t.namespace)
 
     def bindings_of_watched() -> list[dict]:
         return [e for e in audit_events(master)[before:] if e["verb"] == "create"
                 and e.get("objectRef", {}).get("subresource") == "binding"
                 and e["objectRef"].get("name") == "watched"
-                and e["objectRef"].get("namespace") == namespace]
+                and e["objectRef"].get("namespace") == t.namespace]
 
     def binding_logged() -> tuple[bool, str]:
         found = bindings_of_watched()
-        pod = core_v1.read_namespaced_pod("watched", namespace, _request_timeout=30)
+        pod = t.core.read_namespaced_pod("watched", t.namespace)
         return bool(found), f"no binding logged; pod watched on node {pod.spec.node_name}"
 
-    wait_until("the binding of pod watched in the audit log", binding_logged,
-               timeout=TIMEOUTS.api_change)
-    bindings, new = bindings_of_watched(), audit_events(master)[before:]
-    evidence.add("the audit log from the pod's creation to its binding",
+    with t.step("the scheduler binds it, seen through its watch"):
+        wait_until("the binding of pod watched in the audit log", binding_logged,
+                   timeout=TIMEOUTS.api_change,
+                   diagnose=lambda: [*t.diagnose.pods("kube-system",
+                                                      "component=kube-scheduler", expected=1),
+                                     t.diagnose.pod(t.namespace, "watched")])
+        bindings, new = bindings_of_watched(), audit_events(master)[before:]
+    t.evidence.add("the audit log from the pod's creation to its binding",
                  "\n".join(audit_line(e) for e in new))
     assert bindings[0]["user"]["username"] == "system:kube-scheduler"
     relists = [e for e in new if e["user"]["username"] == "system:kube-scheduler"
@@ -147,32 +146,28 @@ def test_the_controller_manager_scheduler_and_kubelets_list_and_watch(
 
 
 @pytest.mark.claim("flow-stored-in-etcd")
-def test_the_created_deployment_is_stored_in_etcd(
-    core_v1: client.CoreV1Api, kubectl: Kubectl, namespace: str, evidence: Evidence
-):
-    create_deployment(kubectl, namespace)
-    key = f"/registry/deployments/{namespace}/{NAME}"
-    keys = etcdctl(kubectl, core_v1, "get", key, "--keys-only")
-    assert keys.strip() == key
-    # The value is the object, protobuf-encoded: its name and image are in it.
-    value = etcdctl(kubectl, core_v1, "get", key, "--print-value-only")
+def test_the_created_deployment_is_stored_in_etcd(t: TestContext):
+    create_deployment(t)
+    key = f"/registry/deployments/{t.namespace}/{NAME}"
+    with t.step("etcdctl get /registry/deployments/NAMESPACE/redis-deployment"):
+        keys = etcdctl(t.kubectl, t.core, "get", key, "--keys-only")
+        assert keys.strip() == key, f"etcd has no key {key}: {keys.strip() or 'nothing'}"
+        # The value is the object, protobuf-encoded: its name and image are in it.
+        value = etcdctl(t.kubectl, t.core, "get", key, "--print-value-only")
     assert NAME in value and "redis" in value
 
 
 @pytest.mark.claim("flow-deployment-replicaset-pod")
-def test_controllers_scheduler_and_kubelet_act_in_order(
-    core_v1: client.CoreV1Api, apps_v1: client.AppsV1Api, kubectl: Kubectl, namespace: str,
-    evidence: Evidence,
-):
-    create_deployment(kubectl, namespace)
-    (pod,) = wait_ready_pods(core_v1, namespace, f"app={NAME}", 1)
-    kubectl("get", "events", "-n", namespace, "--sort-by=.metadata.creationTimestamp")
+def test_controllers_scheduler_and_kubelet_act_in_order(t: TestContext):
+    create_deployment(t)
+    (pod,) = wait_ready_pods(t.core, t.namespace, f"app={NAME}", 1)
+    with t.step("kubectl get events --sort-by=.metadata.creationTimestamp"):
+        t.kubectl("get", "events", "-n", t.namespace, "--sort-by=.metadata.creationTimestamp")
+        events = t.core.list_namespaced_event(t.namespace).items
 
     rs_name = pod.metadata.owner_references[0].name
-    rs = apps_v1.read_namespaced_replica_set(rs_name, namespace)
+    rs = t.apps.read_namespaced_replica_set(rs_name, t.namespace)
     assert rs.metadata.owner_references[0].name == NAME
-
-    events = core_v1.list_namespaced_event(namespace).items
 
     def when(kind: str, name: str, reason: str, source: str) -> int:
         matching = [
@@ -194,12 +189,12 @@ def test_controllers_scheduler_and_kubelet_act_in_order(
         when("Pod", pod.metadata.name, "Pulled", "kubelet"),
         when("Pod", pod.metadata.name, "Started", "kubelet"),
     ]
-    evidence.add("event times (deployment, replicaset, scheduler, pull, pulled, started)",
-                 str(steps))
+    t.evidence.add("event times (deployment, replicaset, scheduler, pull, pulled, started)",
+                   str(steps))
     # At one-second resolution the order may tie, but it must never go backwards.
     assert steps == sorted(steps)
     assert pod.spec.node_name
     # What kubelet "pulls up" is a container of its CRI runtime, not a docker.
     (status,) = pod.status.container_statuses
-    evidence.add(f"pod {pod.metadata.name} container", status.container_id)
+    t.evidence.add(f"pod {pod.metadata.name} container", status.container_id)
     assert status.container_id.startswith("containerd://")

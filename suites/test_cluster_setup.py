@@ -8,12 +8,10 @@ import pytest
 import yaml
 from kubernetes import client
 
-from toolkit.cluster import Cluster
-from toolkit.commands import node_exec
-from toolkit.evidence import Evidence
-from toolkit.kubectl import Kubectl
-from toolkit.nodes import control_plane_nodes
-from toolkit.tutorial import printed
+from tutorial_conformance.toolkit.commands import node_exec
+from tutorial_conformance.toolkit.context import TestContext
+from tutorial_conformance.toolkit.nodes import control_plane_nodes
+from tutorial_conformance.toolkit.tutorial import printed
 
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 # What `kubectl version` prints since kubectl 1.28 (the --short form became the default).
@@ -24,26 +22,29 @@ TODAY = re.compile(
 )
 
 
+def require_kind(t: TestContext, why: str) -> None:
+    if t.cluster.kind_name is None:
+        pytest.skip(f"existing cluster: {why}")
+
+
 @pytest.mark.claim("cluster-kubectl-version")
-def test_kubectl_version_reports_the_node_image_kubernetes_version(
-    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl
-):
-    if cluster.kind_name is None:
-        pytest.skip("existing cluster: no kind node image to compare with")
-    master = control_plane_nodes(core_v1)[0].metadata.name
-    image_version = node_exec(master, "cat", "/kind/version").strip()
-    versions = kubectl.json("version")
+def test_kubectl_version_reports_the_node_image_kubernetes_version(t: TestContext):
+    require_kind(t, "no kind node image to compare with")
+    master = control_plane_nodes(t.core)[0].metadata.name
+    with t.step("cat /kind/version on the control-plane node"):
+        image_version = node_exec(master, "cat", "/kind/version").strip()
+    with t.step("kubectl version -o json"):
+        versions = t.kubectl.json("version")
     assert versions["serverVersion"]["gitVersion"] == image_version
     assert versions["clientVersion"]["gitVersion"].startswith("v1.")
 
 
 @pytest.mark.claim("cluster-kubectl-version")
-def test_kubectl_version_prints_plain_versions_not_version_info(
-    kubectl: Kubectl, evidence: Evidence
-):
-    output = kubectl("version")
-    evidence.add("the tutorial printed (lines 40-42)", printed(40, 42))
-    evidence.add("kubectl version prints today", output)
+def test_kubectl_version_prints_plain_versions_not_version_info(t: TestContext):
+    with t.step("kubectl version"):
+        output = t.kubectl("version")
+        t.evidence.add("the tutorial printed (lines 40-42)", printed(40, 42))
+        t.evidence.add("kubectl version prints today", output)
     assert "version.Info{" not in output
     match = TODAY.fullmatch(output.strip() + "\n")
     assert match, f"not the plain Client/Kustomize/Server lines: {output!r}"
@@ -53,27 +54,25 @@ def test_kubectl_version_prints_plain_versions_not_version_info(
 
 
 @pytest.mark.claim("cluster-kubeadm")
-def test_kubeadm_set_up_the_cluster_and_runs_its_control_plane_as_static_pods(
-    cluster: Cluster, core_v1: client.CoreV1Api, kubectl: Kubectl, evidence: Evidence
-):
-    if cluster.kind_name is None:
-        pytest.skip("existing cluster: built by whatever its owner chose, not necessarily kubeadm")
-    kubectl("get", "configmap", "kubeadm-config", "-n", "kube-system", "-o", "yaml")
-    data = core_v1.read_namespaced_config_map("kubeadm-config", "kube-system",
-                                              _request_timeout=30).data
+def test_kubeadm_set_up_the_cluster_and_runs_its_control_plane_as_static_pods(t: TestContext):
+    require_kind(t, "built by whatever its owner chose, not necessarily kubeadm")
+    with t.step("kubectl get configmap kubeadm-config -n kube-system -o yaml"):
+        t.kubectl("get", "configmap", "kubeadm-config", "-n", "kube-system", "-o", "yaml")
+        data = t.core.read_namespaced_config_map("kubeadm-config", "kube-system").data
     config = yaml.safe_load(data["ClusterConfiguration"])
     assert config["apiVersion"].startswith("kubeadm.k8s.io/")
     assert config["kind"] == "ClusterConfiguration"
-    served = client.VersionApi(cluster.api).get_code(_request_timeout=30).git_version
+    served = client.VersionApi(t.api).get_code().git_version
     assert config["kubernetesVersion"] == served
 
-    master = control_plane_nodes(core_v1)[0].metadata.name
-    static = node_exec(master, "ls", "/etc/kubernetes/manifests").split()
-    evidence.add(f"ls /etc/kubernetes/manifests on {master}", "\n".join(static))
+    master = control_plane_nodes(t.core)[0].metadata.name
+    with t.step("ls /etc/kubernetes/manifests on the control-plane node"):
+        static = node_exec(master, "ls", "/etc/kubernetes/manifests").split()
+        t.evidence.add(f"ls /etc/kubernetes/manifests on {master}", "\n".join(static))
     assert sorted(static) == [f"{c}.yaml" for c in CONTROL_PLANE]
-    for component in CONTROL_PLANE:
-        pod = core_v1.read_namespaced_pod(f"{component}-{master}", "kube-system",
-                                          _request_timeout=30)
-        source = pod.metadata.annotations.get("kubernetes.io/config.source")
-        evidence.add(f"{pod.metadata.name}", f"kubernetes.io/config.source: {source}")
-        assert source == "file", f"{pod.metadata.name} is not a static pod (source {source})"
+    with t.step("the control-plane pods' config.source"):
+        for component in CONTROL_PLANE:
+            pod = t.core.read_namespaced_pod(f"{component}-{master}", "kube-system")
+            source = pod.metadata.annotations.get("kubernetes.io/config.source")
+            t.evidence.add(f"{pod.metadata.name}", f"kubernetes.io/config.source: {source}")
+            assert source == "file", f"{pod.metadata.name} is not a static pod (source {source})"

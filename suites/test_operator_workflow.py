@@ -10,15 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
-from kubernetes import client
 
-from toolkit.cluster import Cluster
-from toolkit.deployments import wait_ready_pods
-from toolkit.errors import SetupError
-from toolkit.evidence import Evidence
-from toolkit.kubectl import Kubectl
-from toolkit.manifests import manifest
-from toolkit.operator_workflow import (
+from tutorial_conformance.toolkit.cluster import Cluster
+from tutorial_conformance.toolkit.context import TestContext
+from tutorial_conformance.toolkit.deployments import wait_ready_pods
+from tutorial_conformance.toolkit.errors import SetupError
+from tutorial_conformance.toolkit.manifests import manifest
+from tutorial_conformance.toolkit.operator import operator_log
+from tutorial_conformance.toolkit.operator_workflow import (
     DEPLOYMENT,
     DOMAIN,
     GROUP,
@@ -27,14 +26,19 @@ from toolkit.operator_workflow import (
     VERSION,
     Workflow,
 )
-from toolkit.workflow_cluster import (
+from tutorial_conformance.toolkit.workflow_cluster import (
     apply_sample,
     creation_line,
     deployed,
     park_suite_operator,
     unpark_suite_operator,
 )
-from toolkit.workflow_setup import check_go_proxy, find_scaffolder, start_registry, stop_registry
+from tutorial_conformance.toolkit.workflow_setup import (
+    check_go_proxy,
+    find_scaffolder,
+    start_registry,
+    stop_registry,
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,7 @@ def workflow(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         yield wf
     finally:
-        wf.evidence = None
+        wf.t = None
         wf.undeploy()
         stop_registry(registry)
         if parked:
@@ -70,11 +74,14 @@ def workflow(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(autouse=True)
-def _recording(workflow: Workflow, evidence: Evidence) -> Iterator[None]:
-    workflow.evidence = evidence
-    evidence.add("scaffolder", f"{workflow.scaffolder.name} {workflow.scaffolder.version}")
+def _steps_of_this_test(workflow: Workflow, t: TestContext) -> Iterator[None]:
+    """The workflow's steps that this test runs are its steps; the password is never shown."""
+    workflow.t = t
+    if workflow.registry is not None:
+        t.evidence.secrets.append(workflow.registry.password)
+    t.evidence.add("scaffolder", f"{workflow.scaffolder.name} {workflow.scaffolder.version}")
     yield
-    workflow.evidence = None
+    workflow.t = None
 
 
 # -- 1-3: scaffold -----------------------------------------------------------------------
@@ -120,14 +127,14 @@ def test_op_sdk_init(workflow: Workflow):
 def test_op_sdk_create_api(workflow: Workflow):
     out = workflow.create_api()
     printed = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    for made in ("api/v1alpha1/memcached_types.go", "internal/controller/memcached_controller.go"):
+        assert (workflow.root / made).is_file(), f"create api wrote no {made}"
     for line in ("Writing kustomize manifests for you to edit...",
                  "Writing scaffold for you to edit...", "Update dependencies", "Running make"):
-        assert line in printed, line
+        assert line in printed, f"create api did not print {line!r}"
     assert re.search(r'bin/controller-gen"? object:headerFile="hack/boilerplate.go.txt"'
                      r'(,year=\d+)? paths="\./\.\.\."', printed)
     assert "installing executables with 'go get' in module mode is deprecated" not in printed
-    assert (workflow.root / "api/v1alpha1/memcached_types.go").is_file()
-    assert (workflow.root / "internal/controller/memcached_controller.go").is_file()
     assert not (workflow.root / "controllers").exists()  # the tutorial's controllers/: moved
 
 
@@ -170,7 +177,9 @@ def test_op_controller_rbac_markers(workflow: Workflow):
     granted = {(g, r): set(rule["verbs"]) for rule in rules
                for g in rule["apiGroups"] for r in rule["resources"]}
     crud = {"get", "list", "watch", "create", "update", "patch", "delete"}
-    assert granted.get(("apps", "deployments")) == crud
+    assert granted.get(("apps", "deployments")) == crud, (
+        f"config/rbac/role.yaml grants on apps/deployments {granted.get(('apps', 'deployments'))}"
+        f"; on pods {granted.get(('', 'pods'))}")
     assert granted.get(("", "pods")) == {"get", "list", "watch"}
     assert granted.get((GROUP, "memcacheds")) == crud
     assert granted.get((GROUP, "memcacheds/status")) == {"get", "update", "patch"}
@@ -210,9 +219,9 @@ def test_op_makefile_img_docker_push(workflow: Workflow):
 
 # -- 6-7: deploy ---------------------------------------------------------------------------
 @pytest.mark.claim("op-manager-image-edit")
-def test_op_manager_image_edit(workflow: Workflow, cluster: Cluster):
-    deployed(workflow, cluster)
-    dep = client.AppsV1Api(cluster.api).read_namespaced_deployment(DEPLOYMENT, NAMESPACE)
+def test_op_manager_image_edit(workflow: Workflow, t: TestContext):
+    deployed(workflow, t)
+    dep = t.apps.read_namespaced_deployment(DEPLOYMENT, NAMESPACE)
     assert dep.spec.template.spec.containers[0].image == f"{IMAGE}:{VERSION}"
 
 
@@ -228,8 +237,8 @@ def test_op_auth_proxy_patch(workflow: Workflow):
 
 
 @pytest.mark.claim("op-make-deploy-objects")
-def test_op_make_deploy_objects(workflow: Workflow, cluster: Cluster):
-    out = deployed(workflow, cluster)
+def test_op_make_deploy_objects(workflow: Workflow, t: TestContext):
+    out = deployed(workflow, t)
     created = set(re.findall(r"^(\S+) created$", out.stdout, re.M))
     assert f"service/{DEPLOYMENT}-metrics-service" in created
     assert f"deployment.apps/{DEPLOYMENT}" in created
@@ -237,47 +246,50 @@ def test_op_make_deploy_objects(workflow: Workflow, cluster: Cluster):
 
 
 @pytest.mark.claim("op-deploy-ready")
-def test_op_deploy_ready(workflow: Workflow, cluster: Cluster, kubectl: Kubectl):
-    deployed(workflow, cluster)
-    listing = kubectl("get", "deployment", "-n", NAMESPACE)
+def test_op_deploy_ready(workflow: Workflow, t: TestContext):
+    deployed(workflow, t)
+    with t.step("kubectl get deployment -n memcached-operator-system"):
+        listing = t.kubectl("get", "deployment", "-n", NAMESPACE)
     assert listing.splitlines()[1].split()[:4] == [DEPLOYMENT, "1/1", "1", "1"]
 
 
 # -- 7: the sample, pods, logs -------------------------------------------------------------
 @pytest.mark.claim("op-sample-as-printed-refused")
-def test_op_sample_as_printed_refused(kubectl: Kubectl, namespace: str):
-    proc = kubectl.run("apply", "-n", namespace, "-f",
-                       manifest("operator-workflow/sample-as-printed.yaml"), check=False)
+def test_op_sample_as_printed_refused(workflow: Workflow, t: TestContext):
+    deployed(workflow, t)  # the CRD served: what is refused is then the file, not its kind
+    with t.step("kubectl apply -f the sample as printed"):
+        proc = t.kubectl.run("apply", "-n", t.namespace, "-f",
+                             manifest("operator-workflow/sample-as-printed.yaml"), check=False)
     assert proc.returncode != 0, "kubectl applied the sample as printed"
     assert "error converting YAML to JSON" in proc.stderr or "mapping values" in proc.stderr, \
         f"refused, but not as invalid YAML: {proc.stderr.strip()[:200]}"
 
 
 @pytest.mark.claim("op-sample-apply-created")
-def test_op_sample_apply_created(workflow: Workflow, cluster: Cluster, kubectl: Kubectl,
-                                 core_v1: client.CoreV1Api, namespace: str):
-    out = apply_sample(workflow, cluster, kubectl, namespace)
+def test_op_sample_apply_created(workflow: Workflow, t: TestContext):
+    out = apply_sample(workflow, t)
     assert out.strip() == f"memcached.{GROUP}/memcached-sample created"
-    wait_ready_pods(core_v1, namespace, "memcached_cr=memcached-sample", 1)
-    (row,) = [r.split() for r in kubectl("get", "pods", "-n", namespace).splitlines()[1:]]
+    with t.step("kubectl get pods"):
+        wait_ready_pods(t.core, t.namespace, "memcached_cr=memcached-sample", 1,
+                        also=lambda: [operator_log(t, NAMESPACE, "ERROR", "error")])
+        rows = [r.split() for r in t.kubectl("get", "pods", "-n", t.namespace).splitlines()[1:]]
+    (row,) = rows
     assert re.fullmatch(r"memcached-sample-[a-z0-9]+-[a-z0-9]{5}", row[0])
     assert row[1:3] == ["1/1", "Running"]
 
 
 @pytest.mark.claim("op-logs-creating-deployment")
-def test_op_logs_creating_deployment(workflow: Workflow, cluster: Cluster, kubectl: Kubectl,
-                                     namespace: str):
-    apply_sample(workflow, cluster, kubectl, namespace)
-    line = creation_line(kubectl, namespace)
-    assert f'"Deployment.Namespace": "{namespace}"' in line
+def test_op_logs_creating_deployment(workflow: Workflow, t: TestContext):
+    apply_sample(workflow, t)
+    line = creation_line(t)
+    assert f'"Deployment.Namespace": "{t.namespace}"' in line
     assert '"Deployment.Name": "memcached-sample"' in line
 
 
 @pytest.mark.claim("op-logs-logger-keys")
-def test_op_logs_logger_keys(workflow: Workflow, cluster: Cluster, kubectl: Kubectl,
-                             namespace: str):
-    apply_sample(workflow, cluster, kubectl, namespace)
-    line = creation_line(kubectl, namespace)
+def test_op_logs_logger_keys(workflow: Workflow, t: TestContext):
+    apply_sample(workflow, t)
+    line = creation_line(t)
     assert "controller-runtime.manager.controller.memcached" not in line
     assert '"reconciler group"' not in line and '"reconciler kind"' not in line
     assert f'"controllerGroup": "{GROUP}"' in line

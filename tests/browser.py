@@ -10,12 +10,13 @@ import functools
 import json
 import secrets
 import shutil
-import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tutorial_conformance.toolkit.commands import CommandTimeout, run
 
 PAGE_TIMEOUT_S = 20  # how long one page may take to show what is expected
 
@@ -135,15 +136,15 @@ def render(root: Path, pages: list[Page], screenshot: Path) -> dict[str, Seen]:
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory() as profile:
-            proc = subprocess.run(
+            proc = run(
                 [binary, "--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-dev-shm-usage",
                  "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
                  "--window-size=1400,1000", f"--screenshot={screenshot}",
                  f"http://127.0.0.1:{server.server_port}/__harness__.html?token={token}"],
-                capture_output=True, text=True, timeout=server.timeout_s + 30, check=False,
+                timeout=server.timeout_s + 30, check=False,
             )
-    except subprocess.TimeoutExpired:
+    except CommandTimeout:
         raise RuntimeError(f"chromium did not finish within {server.timeout_s + 30} s") from None
     finally:
         server.done.set()

@@ -1,30 +1,34 @@
-"""For the report tests: ci/claims_matrix.py as a module, and a small suite run without a
+"""For the report tests: the report modules, and a small suite run without a
 cluster (a few claim tests: passed, skipped, failed, with evidence) made with the suite's
 real plugins, for what reports are made of."""
 
 import importlib.util
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
+from tutorial_conformance.toolkit.commands import Completed, run
+
 REPO = Path(__file__).resolve().parent.parent
 
+# Claim tests without a cluster: the evidence a test's context would keep, kept directly.
 SAMPLE_MODULE = '''
 import pytest
 
+from tutorial_conformance.toolkit.evidence import Evidence
+
 
 @pytest.mark.claim("arch-node-runtime-docker", "pod-is-docker-process")
-def test_nodes_run_containerd(evidence):
-    evidence.add("$ kubectl get nodes -o wide", "NAME  CONTAINER-RUNTIME\\nw1  containerd://2.1.4")
+def test_nodes_run_containerd():
+    Evidence().add("$ kubectl get nodes -o wide", "NAME  CONTAINER-RUNTIME\\nw1  containerd://2.1.4")
 
 
 @pytest.mark.claim("arch-control-plane-components")
-def test_control_plane_pods(evidence):
-    evidence.add("$ kubectl get pods -n kube-system", "kube-apiserver-cp  1/1  Running")
+def test_control_plane_pods():
+    Evidence().add("$ kubectl get pods -n kube-system", "kube-apiserver-cp  1/1  Running")
 
 
 @pytest.mark.claim("arch-kube-proxy-uses-ipvs")
@@ -33,8 +37,8 @@ def test_ipvs_mode():
 
 
 @pytest.mark.claim("redis-kubectl-run")
-def test_redis_pod_running(evidence):
-    evidence.add("$ kubectl get pod redis", "redis  0/1  ImagePullBackOff")
+def test_redis_pod_running():
+    Evidence().add("$ kubectl get pod redis", "redis  0/1  ImagePullBackOff")
     raise AssertionError("pod/redis never became Running")
 '''
 
@@ -62,15 +66,19 @@ def module_in_suites(stem: str, source: str) -> Iterator[Path]:
         module.unlink()
 
 
-def run_sample_suite(reports: Path) -> subprocess.CompletedProcess[str]:
+def pytest_run(cwd: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None,
+               python: str = sys.executable) -> Completed[str]:
+    """`python -m pytest ARGS` in `cwd`, without the cache provider; its result."""
+    return run([python, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
+               timeout=timeout, check=False, env=env)
+
+
+def run_sample_suite(reports: Path) -> Completed[str]:
     """Runs the sample claim tests with --alluredir=REPORTS/allure-results and
     --tutorial-reports-dir=REPORTS."""
     with module_in_suites("report_sample", SAMPLE_MODULE) as module:
-        return subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(module),
-             f"--alluredir={reports / 'allure-results'}", f"--tutorial-reports-dir={reports}"],
-            cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
-        )
+        return pytest_run(REPO, str(module), f"--alluredir={reports / 'allure-results'}",
+                          f"--tutorial-reports-dir={reports}")
 
 
 def write_environment(reports: Path) -> None:
@@ -80,13 +88,15 @@ def write_environment(reports: Path) -> None:
 
 
 def claims_matrix() -> ModuleType:
-    """ci/claims_matrix.py (a script, not a package module)."""
-    return ci_script("claims_matrix")
+    from tutorial_conformance.report import matrix
+
+    return matrix
 
 
 def annotated_tutorial() -> ModuleType:
-    """ci/annotated_tutorial.py (a script, not a package module)."""
-    return ci_script("annotated_tutorial")
+    from tutorial_conformance.report import tutorial
+
+    return tutorial
 
 
 def ci_script(name: str) -> ModuleType:

@@ -1,14 +1,15 @@
-"""ci/annotated_tutorial.py: the tutorial's text with each quoted passage marked with its
-claim's state per version, the claim's box beside it, and links to the evidence."""
+"""tutorial_conformance/report/tutorial.py: the tutorial's text with each quoted passage
+marked with its claim's state per version, the claim's box beside it, and links to the
+evidence."""
 
 import hashlib
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from tests.reporting import REPO, annotated_tutorial
+from tests.reporting import annotated_tutorial
+from tutorial_conformance.toolkit.commands import run
 
 at = annotated_tutorial()
 QUOTE = "In the early stage, iptables was used, and now ipvs technology is used."
@@ -39,9 +40,8 @@ def test_the_quoted_passage_is_marked_and_boxed_per_version(tmp_path: Path):
     older = write_run(tmp_path / "runs" / "v1.36.3", "v1.36.3", ipvs("passed", "iptables"))
     newer = write_run(tmp_path / "runs" / "v1.37.2", "v1.37.2", ipvs("failed", "gate"))
     out = tmp_path / "annotated-tutorial.html"
-    proc = subprocess.run([sys.executable, str(REPO / "ci" / "annotated_tutorial.py"), "-o",
-                           str(out), str(older), str(newer)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = run([sys.executable, "-m", "tutorial_conformance.report.tutorial", "-o",
+                str(out), str(older), str(newer)], timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     page = out.read_text()
     # The worst state of the two versions colours the passage.
@@ -59,8 +59,7 @@ def test_the_quoted_passage_is_marked_and_boxed_per_version(tmp_path: Path):
 def test_bad_results_are_one_line(tmp_path: Path):
     bad = tmp_path / "claims-results.json"
     bad.write_text("{")
-    proc = subprocess.run([sys.executable, str(REPO / "ci" / "annotated_tutorial.py"), "-o",
-                           str(tmp_path / "out.html"), str(bad)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = run([sys.executable, "-m", "tutorial_conformance.report.tutorial", "-o",
+                str(tmp_path / "out.html"), str(bad)], timeout=60, check=False)
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "not readable JSON" in proc.stderr

@@ -1,11 +1,12 @@
 """Bad input ends the run with one clear message and a non-zero exit, not a traceback."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.reporting import pytest_run
+from tutorial_conformance.toolkit.commands import Completed
 
 REPO = Path(__file__).resolve().parent.parent
 UNREACHABLE_KUBECONFIG = """apiVersion: v1
@@ -18,16 +19,12 @@ current-context: kind-x
 """
 
 
-def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-         "suites/test_cluster_setup.py", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
-        env={**os.environ, **(env or {})},
-    )
+def run_suite(*args: str, env: dict[str, str] | None = None) -> Completed[str]:
+    return pytest_run(REPO, "suites/test_cluster_setup.py", *args, timeout=300,
+                      env={**os.environ, **(env or {})})
 
 
-def assert_clear_error(proc: subprocess.CompletedProcess[str], message: str) -> None:
+def assert_clear_error(proc: Completed[str], message: str) -> None:
     output = proc.stdout + proc.stderr
     assert proc.returncode == 4, output
     assert message in output, output

@@ -1,13 +1,9 @@
 """The claims catalogue is complete and every claim a test names exists."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.reporting import module_in_suites
-from toolkit.catalogue import (
+from tests.reporting import module_in_suites, pytest_run
+from tutorial_conformance.toolkit.catalogue import (
     CATALOGUE,
     TUTORIAL,
     Claim,
@@ -16,6 +12,7 @@ from toolkit.catalogue import (
     load_catalogue,
     quote_problems,
 )
+from tutorial_conformance.toolkit.commands import Completed
 
 SUITES = CATALOGUE.parent
 
@@ -67,11 +64,7 @@ def test_malformed_claims_are_refused(claim: Claim, problem: str):
 def test_collection_fails_on_an_unknown_claim_id():
     source = "import pytest\n\n@pytest.mark.claim('no-such-claim')\ndef test_x():\n    pass\n"
     with module_in_suites("unknown_claim", source) as module:
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
-             str(module)],
-            cwd=SUITES.parent, capture_output=True, text=True, timeout=120, check=False,
-        )
+        proc = pytest_run(SUITES.parent, "--collect-only", "-q", str(module), timeout=120)
     assert proc.returncode != 0
     assert "unknown claim id(s) ['no-such-claim']" in proc.stdout + proc.stderr
 
@@ -123,10 +116,8 @@ def test_the_vendored_tutorial_is_the_published_text():
     assert TUTORIAL.read_bytes() == shared[0].read_bytes()
 
 
-def run_pytest(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-                          cwd=SUITES.parent, capture_output=True, text=True, timeout=120,
-                          check=False)
+def run_pytest(*args: str) -> Completed[str]:
+    return pytest_run(SUITES.parent, *args, timeout=120)
 
 
 def test_tests_are_selected_by_claim_and_by_section():
@@ -139,6 +130,9 @@ def test_tests_are_selected_by_claim_and_by_section():
     assert selected and all("test_cluster_setup.py" in line for line in selected)
 
 
+# (Disruptive tests skipped on an existing cluster: tests/test_packaging.py, on a real one.)
+
+
 def test_list_claims_prints_the_catalogue_without_a_cluster():
     listed = run_pytest("--tutorial-list-claims")
     assert listed.returncode == 0, listed.stderr
@@ -146,14 +140,3 @@ def test_list_claims_prints_the_catalogue_without_a_cluster():
     for claim in catalogue.claims.values():
         assert f"  {claim.id} [" in listed.stdout
     assert "suites/test_statefulset.py::test_with_the_service_the_replica_syncs" in listed.stdout
-
-
-def test_disruptive_tests_skip_on_an_existing_cluster_unless_allowed(tmp_path: Path):
-    kubeconfig = tmp_path / "kubeconfig"  # never read: the test skips before the cluster
-    args = ("suites/test_node_failure.py", "-k", "moves_off", "-rs",
-            f"--tutorial-existing-kubeconfig={kubeconfig}")
-    skipped = run_pytest(*args)
-    assert skipped.returncode == 0, skipped.stdout
-    assert "not on an existing cluster without --tutorial-allow-disruptive" in skipped.stdout
-    allowed = run_pytest(*args, "--tutorial-allow-disruptive")
-    assert "bad kubeconfig" in allowed.stdout + allowed.stderr  # it went for the cluster

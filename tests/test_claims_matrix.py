@@ -1,17 +1,18 @@
-"""ci/claims_matrix.py: claims-results.json of several runs -> one matrix, HTML and Markdown."""
+"""tutorial_conformance/report/matrix.py: claims-results.json of several runs -> one
+matrix, HTML and Markdown."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.reporting import REPO, claims_matrix
+from tests.reporting import claims_matrix
+from tutorial_conformance.toolkit.commands import Completed, run
 
 cm = claims_matrix()
-SCRIPT = REPO / "ci" / "claims_matrix.py"
+MODULE = "tutorial_conformance.report.matrix"
 SECTIONS = {"I": "Architecture", "III": "Redis"}
 
 
@@ -32,9 +33,8 @@ def write_run(path: Path, version: str | None, claims: list[dict[str, Any]],
     return path
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
-                          timeout=60, check=False)
+def run_cli(*args: str) -> Completed[str]:
+    return run([sys.executable, "-m", MODULE, *args], timeout=60, check=False)
 
 
 @pytest.mark.parametrize(

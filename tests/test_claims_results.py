@@ -4,24 +4,24 @@ cluster's versions in Allure's environment.properties (fixtures/report.py)."""
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from fixtures import report
 from tests.reporting import (
     REPO,
     SAMPLE_ATTACHMENTS,
     SAMPLE_STATUS,
     module_in_suites,
+    pytest_run,
     run_sample_suite,
 )
-from toolkit.catalogue import load_catalogue
-from toolkit.cluster import Cluster
-from toolkit.kubectl import Kubectl
+from tutorial_conformance.fixtures import report
+from tutorial_conformance.toolkit.catalogue import load_catalogue
+from tutorial_conformance.toolkit.cluster import Cluster
+from tutorial_conformance.toolkit.commands import Completed
+from tutorial_conformance.toolkit.kubectl import Kubectl
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +68,8 @@ def test_allure_results_carry_claims_verdicts_and_evidence(sample: Path):
 
 
 def test_no_results_file_without_suite_tests(tmp_path: Path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_waiting.py",
-         f"--tutorial-reports-dir={tmp_path}"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
-    )
+    proc = pytest_run(REPO, "tests/test_waiting.py", f"--tutorial-reports-dir={tmp_path}",
+                      timeout=120)
     assert proc.returncode == 0, proc.stdout
     assert not (tmp_path / "claims-results.json").exists()
 
@@ -155,12 +152,10 @@ def test_fails_the_first_time():
 
 
 def test_rerun_of_the_failed_claims_runs_their_tests_and_keeps_the_rest(tmp_path: Path):
-    def run(module: Path, *args: str, mended: bool = False) -> subprocess.CompletedProcess[str]:
+    def run(module: Path, *args: str, mended: bool = False) -> Completed[str]:
         env = {**os.environ, **({"SAMPLE_MENDED": "1"} if mended else {})}
-        return subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(module),
-             f"--tutorial-reports-dir={tmp_path}", *args],
-            cwd=REPO, capture_output=True, text=True, timeout=120, check=False, env=env)
+        return pytest_run(REPO, str(module), f"--tutorial-reports-dir={tmp_path}", *args,
+                          timeout=120, env=env)
 
     with module_in_suites("rerun_sample", RERUN_MODULE) as module:
         first = run(module)
@@ -190,10 +185,8 @@ def test_rerun_without_usable_results_says_so_in_one_line(
 ):
     if content is not None:
         (tmp_path / "claims-results.json").write_text(content)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
-         "--tutorial-rerun-failed-claims", f"--tutorial-reports-dir={tmp_path}", "suites"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    proc = pytest_run(REPO, "--collect-only", "-q", "--tutorial-rerun-failed-claims",
+                      f"--tutorial-reports-dir={tmp_path}", "suites", timeout=120)
     assert proc.returncode == 4, proc.stdout[-1000:]
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "--tutorial-rerun-failed-claims: " in proc.stderr and says in proc.stderr

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit.cluster import failure_lines
-from toolkit.errors import SetupError
-from toolkit.kind_config import (
+from tutorial_conformance.toolkit.errors import SetupError
+from tutorial_conformance.toolkit.kind import failure_lines
+from tutorial_conformance.toolkit.kind_config import (
     kind_config,
     kubernetes_version_of,
     needs_cgroup_v1_settings,
@@ -15,7 +15,7 @@ from toolkit.kind_config import (
     official_image,
     official_images,
 )
-from toolkit.toolchain import pinned
+from tutorial_conformance.toolkit.toolchain import pinned
 
 
 def kubelet_patches(config: str) -> list[dict]:

@@ -1,4 +1,4 @@
-from toolkit.evidence import Evidence, scrub
+from tutorial_conformance.toolkit.evidence import Evidence, scrub
 
 
 def test_credentials_are_redacted():

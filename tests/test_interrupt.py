@@ -6,37 +6,35 @@ is created: about two minutes)."""
 import os
 import secrets
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from kubernetes import client
 
-from toolkit.cluster import api_client
-from toolkit.commands import docker, run
-from toolkit.paths import CHECKOUT as REPO
-from toolkit.toolchain import find_binary
-from toolkit.waiting import Unrecoverable, WaitTimeout, wait_until
+from tutorial_conformance.toolkit.cluster import api_client
+from tutorial_conformance.toolkit.commands import Process, TimeoutExpired, docker, run, start
+from tutorial_conformance.toolkit.paths import CHECKOUT as REPO
+from tutorial_conformance.toolkit.toolchain import find_binary
+from tutorial_conformance.toolkit.waiting import Unrecoverable, WaitTimeout, wait_until
 
 START_TIMEOUT = 900  # cluster creation (or reuse) and the first test's namespace
 STOP_TIMEOUT = 300
 
 
-def suite_run(name: str, reports: Path, *extra: str) -> tuple[subprocess.Popen[str], Path]:
+def suite_run(name: str, reports: Path, *extra: str) -> tuple[Process[str], Path]:
     """The suite, as a user starts it in a terminal (its own process group); its output
     goes to a file."""
     log = reports / f"run-{len(list(reports.glob('run-*')))}.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-             "suites/test_redis_standalone.py", f"--cluster-name={name}",
-             "--tutorial-image-source=offline", f"--tutorial-reports-dir={reports}", *extra],
-            cwd=REPO, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-            # As in a terminal: a background job of a non-interactive shell (a CI step)
-            # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
+    proc = start(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+         "suites/test_redis_standalone.py", f"--cluster-name={name}",
+         "--tutorial-image-source=offline", f"--tutorial-reports-dir={reports}", *extra],
+        output=log, cwd=REPO, new_session=True,
+        # As in a terminal: a background job of a non-interactive shell (a CI step)
+        # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+        preexec=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     return proc, log
 
 
@@ -48,7 +46,7 @@ def run_namespaces(kubeconfig: Path) -> list[str]:
             if n.status.phase != "Terminating"]
 
 
-def interrupt_mid_test(started: tuple[subprocess.Popen[str], Path], kubeconfig: Path) -> str:
+def interrupt_mid_test(started: tuple[Process[str], Path], kubeconfig: Path) -> str:
     """Waits until a test has its namespace, then Ctrl-C (SIGINT to the process group, as
     a terminal sends it); returns the run's output."""
     proc, log = started
@@ -67,7 +65,7 @@ def interrupt_mid_test(started: tuple[subprocess.Popen[str], Path], kubeconfig: 
                    timeout=START_TIMEOUT, interval=2)
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=STOP_TIMEOUT)
-    except (WaitTimeout, subprocess.TimeoutExpired) as exc:
+    except (WaitTimeout, TimeoutExpired) as exc:
         os.killpg(proc.pid, signal.SIGKILL)
         pytest.fail(f"{exc}" if isinstance(exc, WaitTimeout)
                     else f"the run did not stop within {STOP_TIMEOUT} s of Ctrl-C")

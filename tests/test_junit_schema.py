@@ -4,7 +4,6 @@ is the one pytest checks its own xunit2 output against (testing/example_scripts/
 in pytest's source distribution, fetched from the machine's package index and cached)."""
 
 import os
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -13,7 +12,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from toolkit.toolchain import SUITE_CACHE
+from tests.reporting import module_in_suites, pytest_run
+from tutorial_conformance.toolkit.commands import run
+from tutorial_conformance.toolkit.toolchain import SUITE_CACHE
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_IN_SDIST = "testing/example_scripts/junit-10.xsd"
@@ -23,10 +24,9 @@ def xunit2_schema() -> etree.XMLSchema:
     cached = SUITE_CACHE / "junit" / f"pytest-{pytest.__version__}-junit-10.xsd"
     if not cached.is_file():
         with tempfile.TemporaryDirectory() as tmp:
-            proc = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                 "-q", "-d", tmp, f"pytest=={pytest.__version__}"],
-                capture_output=True, text=True, timeout=300, check=False)
+            proc = run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
+                        ":all:", "-q", "-d", tmp, f"pytest=={pytest.__version__}"],
+                       timeout=300, check=False)
             assert proc.returncode == 0, f"pytest's sdist not downloadable: {proc.stderr[-500:]}"
             (sdist,) = Path(tmp).glob("pytest-*.tar.gz")
             with tarfile.open(sdist) as tar:
@@ -45,22 +45,18 @@ def assert_valid(junit: Path) -> etree._ElementTree:
 
 
 def test_a_run_with_claims_writes_valid_xunit2(tmp_path: Path):
-    (tmp_path / "test_sample.py").write_text(
-        "import pytest\n\n"
-        "@pytest.mark.claim('arch-apps-on-workers')\n"
-        "def test_claimed():\n    pass\n\n"
-        "def test_unclaimed():\n    pass\n")
+    source = ("import pytest\n\n"
+              "@pytest.mark.claim('arch-apps-on-workers')\n"
+              "def test_claimed():\n    pass\n")
     junit = tmp_path / "junit.xml"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "fixtures.options",
-         "-p", "fixtures.claims", "-o", "junit_family=xunit2", f"--junitxml={junit}",
-         f"--rootdir={tmp_path}", str(tmp_path / "test_sample.py")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "PYTHONPATH": str(REPO)})
+    with module_in_suites("junit", source) as module:
+        proc = pytest_run(REPO, f"--junitxml={junit}", f"--tutorial-reports-dir={tmp_path}",
+                          str(module), timeout=120)
+        nodeid = f"suites/{module.name}::test_claimed"
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-1000:]
     tree = assert_valid(junit)
     properties = {p.get("name"): p.get("value") for p in tree.iter("property")}
-    assert properties == {"claims:test_sample.py::test_claimed": "arch-apps-on-workers[confirmed]"}
+    assert properties == {f"claims:{nodeid}": "arch-apps-on-workers[confirmed]"}
 
 
 def test_the_runs_junit_file_is_valid_xunit2():

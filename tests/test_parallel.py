@@ -4,8 +4,6 @@ and a parallel run on a kind cluster with one merged claims-results.json and JUn
 import json
 import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
 from collections import OrderedDict
@@ -13,8 +11,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from fixtures.parallel import longest_first, turn
-from toolkit.toolchain import find_binary
+from tests.reporting import pytest_run
+from tutorial_conformance.fixtures.parallel import longest_first, turn
+from tutorial_conformance.toolkit.commands import run
+from tutorial_conformance.toolkit.toolchain import find_binary
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -66,19 +66,19 @@ def test_a_parallel_run_shares_one_cluster_and_merges_its_reports(tmp_path: Path
     name = f"parallel-{secrets.token_hex(2)}"
     image_source = "offline" if os.environ.get("OFFLINE") else "auto"
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2",
-             "-k", "cluster-kubectl-version or arch-apps-on-workers or redis-kubectl-run",
-             f"--cluster-name={name}", f"--tutorial-image-source={image_source}",
-             f"--tutorial-reports-dir={tmp_path}", f"--junitxml={tmp_path / 'junit.xml'}"],
-            cwd=REPO, capture_output=True, text=True, timeout=1200, check=False)
+        proc = pytest_run(
+            REPO, "-n", "2",
+            "-k", "cluster-kubectl-version or arch-apps-on-workers or redis-kubectl-run",
+            f"--cluster-name={name}", f"--tutorial-image-source={image_source}",
+            f"--tutorial-reports-dir={tmp_path}", f"--junitxml={tmp_path / 'junit.xml'}",
+            timeout=1200)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-1000:]
-        clusters = subprocess.run([str(find_binary("kind")), "get", "clusters"],
-                                  capture_output=True, text=True, timeout=60).stdout.split()
+        clusters = run([str(find_binary("kind")), "get", "clusters"], timeout=60,
+                       check=False).stdout.split()
         assert name not in clusters, "the shared cluster was not deleted at the end"
     finally:
-        subprocess.run([str(find_binary("kind")), "delete", "cluster", "--name", name],
-                       capture_output=True, timeout=300, check=False)
+        run([str(find_binary("kind")), "delete", "cluster", "--name", name], timeout=300,
+            check=False)
     assert "created: 2/2 workers" in proc.stdout or "2 workers" in proc.stdout, proc.stdout[:500]
     results = json.loads((tmp_path / "claims-results.json").read_text())
     ran = {c["id"]: c["status"] for c in results["claims"]

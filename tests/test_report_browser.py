@@ -11,7 +11,6 @@ claim tests with the suite's real plugins (tests/reporting.py).
 import hashlib
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -20,6 +19,7 @@ import pytest
 
 from tests.browser import Page, Seen, chromium, normal, render
 from tests.reporting import REPO, claims_matrix, run_sample_suite, write_environment
+from tutorial_conformance.toolkit.commands import run
 
 REPORT_ENV = "REPORT_DIR"
 
@@ -52,13 +52,11 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
         pytest.skip(f"no {REPORT_ENV} and no chromium to check a sample report with "
                     "(bash ci/install-browser.sh)")
     base = tmp_path_factory.mktemp("report")
-    run = run_sample_suite(base)
-    assert (base / "claims-results.json").is_file(), run.stdout + run.stderr
+    sample = run_sample_suite(base)
+    assert (base / "claims-results.json").is_file(), sample.stdout + sample.stderr
     write_environment(base)
-    made = subprocess.run(
-        ["bash", "ci/report.sh", str(base / "allure-results"), str(base / "html")],
-        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
-    )
+    made = run(["bash", "ci/report.sh", str(base / "allure-results"), str(base / "html")],
+               cwd=REPO, timeout=900, check=False)
     assert made.returncode == 0, made.stdout + made.stderr
     return Report(base / "html", base / "allure-results", base, real=False)
 
@@ -96,7 +94,8 @@ def shown_tests(report: Report) -> list[Shown]:
         claims = [label["value"] for label in labels if label["name"] == "feature"]
         sections = [label["value"] for label in labels if label["name"] == "epic"]
         verdicts = [label["value"] for label in labels if label["value"].startswith("verdict:")]
-        expect = [result["fullName"], *claims, *verdicts, *attachment_names(result)]
+        steps = [step["name"] for step in result.get("steps") or []]  # the test as its steps
+        expect = [result["fullName"], *claims, *verdicts, *steps, *attachment_names(result)]
         shown.append(Shown(page, expect, len(claims), sections))
     if len(shown) != len(pages):
         missing(report, f"the report shows {len(pages)} tests, {report.results} has results "

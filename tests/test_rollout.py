@@ -2,7 +2,7 @@
 
 from kubernetes import client
 
-from toolkit.deployments import rolled_out
+from tutorial_conformance.toolkit.deployments import rolled_out
 
 
 def deployment(generation: int, observed: int, ready: int, available: int) -> client.V1Deployment:

@@ -1,8 +1,9 @@
 """ci/soak_record.py: the soak's record names the flaky tests and counts each run."""
 
-import subprocess
 import sys
 from pathlib import Path
+
+from tutorial_conformance.toolkit.commands import run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,8 +25,8 @@ def test_a_test_that_passed_once_and_failed_once_is_flaky(tmp_path: Path):
                                               ("test_c", "skipped")))
     (tmp_path / "runs.txt").write_text("1 0 100\n2 1 110\n")
     record = tmp_path / "SOAK.md"
-    proc = subprocess.run([sys.executable, str(REPO / "ci" / "soak_record.py"), str(tmp_path),
-                           str(record)], capture_output=True, text=True, timeout=60, check=False)
+    proc = run([sys.executable, str(REPO / "ci" / "soak_record.py"), str(tmp_path),
+                str(record)], timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     text = record.read_text()
     assert "Flaky (passed in one run, failed in another): 1" in text
@@ -35,7 +36,6 @@ def test_a_test_that_passed_once_and_failed_once_is_flaky(tmp_path: Path):
 
 
 def test_bad_input_is_one_line(tmp_path: Path):
-    proc = subprocess.run([sys.executable, str(REPO / "ci" / "soak_record.py"),
-                           str(tmp_path / "none")], capture_output=True, text=True, timeout=60,
-                          check=False)
+    proc = run([sys.executable, str(REPO / "ci" / "soak_record.py"), str(tmp_path / "none")],
+               timeout=60, check=False)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import SetupError
-from toolkit.toolchain import check_kubernetes_version, pinned
+from tutorial_conformance.toolkit.errors import SetupError
+from tutorial_conformance.toolkit.toolchain import check_kubernetes_version, pinned
 
 
 def test_pinned_versions_are_read_from_versions_env():
@@ -18,7 +18,7 @@ def test_malformed_kubernetes_versions_are_refused(bad: str):
 
 
 def test_a_manifest_can_be_overridden_for_a_while(tmp_path: Path):
-    from toolkit.manifests import manifest, overridden
+    from tutorial_conformance.toolkit.manifests import manifest, overridden
 
     original = manifest("redis/pod.yaml")
     stand_in = tmp_path / "pod.yaml"

@@ -2,9 +2,10 @@
 nothing of the suite's, and needs no pytest; plugins, tests and faults build on it."""
 
 import ast
-import subprocess
 import sys
 from pathlib import Path
+
+from tutorial_conformance.toolkit.commands import run
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLKIT = REPO / "toolkit"
@@ -26,6 +27,5 @@ def test_importing_the_whole_toolkit_loads_no_pytest():
     modules = ", ".join(f"toolkit.{p.stem}" for p in sorted(TOOLKIT.glob("*.py"))
                         if p.stem != "__init__")
     code = f"import sys, {modules}; print('pytest' in sys.modules or '_pytest' in sys.modules)"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, check=True)
+    proc = run([sys.executable, "-c", code], cwd=REPO, timeout=120, check=True)
     assert proc.stdout.strip() == "False"

@@ -3,7 +3,13 @@ import time
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from toolkit.waiting import ProbeError, Unrecoverable, WaitTimeout, holds_for, wait_until
+from tutorial_conformance.toolkit.waiting import (
+    ProbeError,
+    Unrecoverable,
+    WaitTimeout,
+    holds_for,
+    wait_until,
+)
 
 
 def test_returns_the_observation_once_done():

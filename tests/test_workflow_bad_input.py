@@ -2,9 +2,10 @@
 of toolkit/workflow_setup.py, which the module's fixture turns into pytest.exit)."""
 
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from tutorial_conformance.toolkit.commands import run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -12,11 +13,11 @@ REPO = Path(__file__).resolve().parent.parent
 def setup_check(call: str, env: dict[str, str]) -> str:
     """Runs one set-up check in a fresh interpreter (SUITE_CACHE is read at import) and
     returns the one line it ends with."""
-    code = ("import sys\nfrom toolkit.errors import SetupError\n"
-            f"from toolkit.workflow_setup import {call.split('(')[0]}\n"
+    code = ("import sys\nfrom tutorial_conformance.toolkit.errors import SetupError\n"
+            f"from tutorial_conformance.toolkit.workflow_setup import {call.split('(')[0]}\n"
             f"try:\n    {call}\nexcept SetupError as err:\n    print(err)\n    sys.exit(4)\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, check=False, env={**os.environ, **env})
+    proc = run([sys.executable, "-c", code], cwd=REPO, timeout=300, check=False,
+               env={**os.environ, **env})
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     lines = proc.stdout.strip().splitlines()
@@ -31,8 +32,7 @@ def test_no_scaffolder_is_one_line(tmp_path: Path):
 
 
 def test_go_proxy_unreachable_is_one_line(tmp_path: Path):
-    go = Path(subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True,
-                             timeout=60, check=True).stdout.strip()) / "bin"
+    go = Path(run(["go", "env", "GOROOT"], timeout=60, check=True).stdout.strip()) / "bin"
     line = setup_check("check_go_proxy()", {
         "GOPROXY": "http://127.0.0.1:9", "GOMODCACHE": str(tmp_path / "mod"),
         "GOFLAGS": "-modcacherw", "PATH": f"{go}:{os.environ['PATH']}"})

@@ -8,10 +8,11 @@ from pathlib import Path
 import yaml
 from kubernetes.utils import parse_quantity
 
-from toolkit.commands import docker
-from toolkit.errors import SetupError
-from toolkit.paths import MANIFESTS as ALL_MANIFESTS
-from toolkit.toolchain import pinned
+from tutorial_conformance.toolkit.commands import docker
+from tutorial_conformance.toolkit.errors import SetupError
+from tutorial_conformance.toolkit.paths import MANIFESTS as ALL_MANIFESTS
+from tutorial_conformance.toolkit.timeouts import TIMEOUTS
+from tutorial_conformance.toolkit.toolchain import pinned
 
 MANIFESTS = ALL_MANIFESTS / "cluster"
 
@@ -84,7 +85,8 @@ def shape_workers(cluster: dict, workdir: Path) -> None:
 
 
 def docker_uses_cgroup_v1() -> bool:
-    return docker("info", "--format", "{{.CgroupVersion}}", timeout=60, check=False).strip() == "1"
+    return docker("info", "--format", "{{.CgroupVersion}}", timeout=TIMEOUTS.probe,
+                  check=False).strip() == "1"
 
 
 def needs_cgroup_v1_settings(kubernetes_version: str, cgroup_v1: bool) -> bool:

@@ -1,23 +1,23 @@
-"""Where the suite's files are: in a checkout, beside the code; installed (`pip install .`),
-in the data packages the wheel ships (pyproject.toml maps each directory to one)."""
+"""Where the suite's files are: under the package tutorial_conformance, whose path holds the
+checkout's top-level folders in a checkout (tutorial_conformance/__init__.py) and the
+installed data otherwise (pyproject.toml maps each folder into the wheel)."""
 
-import importlib.util
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+import tutorial_conformance
 
 
-def _data(relative: str, package: str) -> Path:
-    local = CHECKOUT / relative
-    if local.exists():
-        return local
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"neither {local} nor the installed package {package}")
-    return Path(next(iter(spec.submodule_search_locations)))
+def _data(*names: str) -> Path:
+    """The first of `names` found in the package's path (installed name, checkout name)."""
+    for entry in tutorial_conformance.__path__:
+        for name in names:
+            if (Path(entry) / name).exists():
+                return Path(entry) / name
+    raise FileNotFoundError(f"none of {names} in {list(tutorial_conformance.__path__)}")
 
 
-MANIFESTS = _data("manifests", "tutorial_suite_data.manifests")
-OPERATOR = _data("operator", "tutorial_suite_data.operator")
-PINS = _data("ci/images", "tutorial_suite_data.pins")  # versions.env, operator-workflow.env
-SUITES = _data("suites", "suites")  # the test modules, the catalogue and the tutorial
+MANIFESTS = _data("manifests")
+OPERATOR = _data("operator")
+PINS = _data("pins", "ci/images")  # versions.env, operator-workflow.env
+SUITES = _data("suites")  # the test modules, the catalogue and the tutorial
+CHECKOUT = Path(tutorial_conformance.__file__).resolve().parent.parent  # a checkout's root

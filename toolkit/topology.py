@@ -10,26 +10,20 @@ from pathlib import Path
 
 from kubernetes import client
 
-from toolkit.cluster import (
-    Cluster,
-    ClusterOptions,
-    api_client,
-    bring_up_kind,
-    wait_for_cluster_ready,
-)
-from toolkit.commands import docker, run
-from toolkit.credentials import self_signed
-from toolkit.errors import SetupError
-from toolkit.kubectl import Kubectl
-from toolkit.timeouts import TIMEOUTS
-from toolkit.toolchain import find_binary
-from toolkit.waiting import wait_until
+from tutorial_conformance.toolkit import kind
+from tutorial_conformance.toolkit.cluster import Cluster
+from tutorial_conformance.toolkit.commands import CommandError, container_exec, docker
+from tutorial_conformance.toolkit.credentials import self_signed
+from tutorial_conformance.toolkit.errors import SetupError
+from tutorial_conformance.toolkit.kubectl import Kubectl
+from tutorial_conformance.toolkit.timeouts import TIMEOUTS
+from tutorial_conformance.toolkit.toolchain import find_binary
+from tutorial_conformance.toolkit.waiting import wait_until
 
 ETCD_CLIENT_PORT = 2379
 # The load balancer's list of apiservers, as kind writes it for envoy
 # (kind's pkg/cluster/internal/loadbalancer/config.go).
 LOAD_BALANCER_CDS = "/home/envoy/cds.yaml"
-CREATE_TIMEOUT = 900  # three control-plane nodes join one after the other
 
 
 @dataclass(frozen=True)
@@ -45,14 +39,14 @@ class Topology:
     @property
     def control_planes(self) -> list[str]:
         nodes = client.CoreV1Api(self.api).list_node(
-            label_selector="node-role.kubernetes.io/control-plane", _request_timeout=30).items
+            label_selector="node-role.kubernetes.io/control-plane").items
         return sorted(n.metadata.name for n in nodes)
 
 
 def etcd_image(main: Cluster) -> str:
     """The etcd image of the suite's own cluster: the one its kubeadm chose."""
     pods = client.CoreV1Api(main.api).list_namespaced_pod(
-        "kube-system", label_selector="component=etcd", _request_timeout=30).items
+        "kube-system", label_selector="component=etcd").items
     if not pods:
         raise SetupError("the suite's cluster runs no etcd pod to take the etcd image from")
     return pods[0].spec.containers[0].image
@@ -72,9 +66,11 @@ def external_etcd(name: str, image: str, network: str = "kind") -> Iterator[str]
            f"--initial-advertise-peer-urls={peer}", f"--initial-cluster={name}={peer}")
     try:
         def healthy() -> tuple[bool, str]:
-            proc = run(["docker", "exec", name, "etcdctl", "endpoint", "health"], timeout=30,
-                       check=False)
-            return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
+            try:
+                return True, container_exec(name, "etcdctl", "endpoint", "health",
+                                            timeout=TIMEOUTS.probe).strip()
+            except CommandError as err:
+                return False, str(err)
 
         wait_until(f"the external etcd {name} to be healthy", healthy, timeout=TIMEOUTS.api_change)
         yield url
@@ -87,40 +83,35 @@ def ha_external_etcd(main: Cluster) -> Iterator[Topology]:
     """The HA, external-etcd cluster, deleted afterwards (with its etcd)."""
     name = f"{main.kind_name}-ha"
     kubeconfig = Path(main.kubeconfig).parent.parent / name / "kubeconfig"
-    opts = ClusterOptions(
-        name=name, kubernetes_version=None, node_image=main.node_image, image_source="auto",
-        keep=False, kubeconfig=kubeconfig, kind_path=find_binary("kind"),
-        kubectl_path=main.kubectl.binary,
-    )
+    ca_dir = kubeconfig.parent / "etcd-ca"
     with ExitStack() as stack:
         endpoint = stack.enter_context(external_etcd(f"{name}-etcd", etcd_image(main)))
-        run([str(opts.kind_path), "delete", "cluster", f"--name={name}"], timeout=300,
-            check=False)
-        ca_dir = kubeconfig.parent / "etcd-ca"
         ca_dir.mkdir(parents=True, exist_ok=True)
         self_signed(ca_dir, "ca", "/CN=etcd-ca")
-        kind, _ = bring_up_kind(opts, base="kind-ha-external-etcd.yaml",
-                                values={"EXTERNAL_ETCD_ENDPOINT": endpoint,
-                                        "/ETCD_CA_DIR": str(ca_dir)},
-                                create_timeout=CREATE_TIMEOUT)
-        stack.callback(kind.delete)
-        api = api_client(kubeconfig)
-        wait_for_cluster_ready(api)
-        yield Topology(name, kubeconfig, api, Kubectl(opts.kubectl_path, kubeconfig),
-                       f"{name}-etcd", endpoint, f"{name}-external-load-balancer")
+        spec = kind.KindSpec(
+            name=name, kubeconfig=kubeconfig, kind_path=find_binary("kind"),
+            kubectl_path=main.kubectl.binary, node_image=main.node_image,
+            base="kind-ha-external-etcd.yaml", ha=True,
+            values={"EXTERNAL_ETCD_ENDPOINT": endpoint, "/ETCD_CA_DIR": str(ca_dir)})
+        kind.delete(spec)  # an interrupted run's: its etcd was just made anew
+        _, cluster = stack.enter_context(kind.kind_cluster(spec))
+        yield Topology(name, kubeconfig, cluster.api, cluster.kubectl, f"{name}-etcd",
+                       endpoint, f"{name}-external-load-balancer")
 
 
 def ready_through(kubectl: Kubectl) -> tuple[bool, str]:
     """Whether the cluster kubectl points at (here: its load balancer) answers /readyz."""
-    proc = kubectl.run("get", "--raw", "/readyz", check=False, timeout=30)
+    proc = kubectl.run("get", "--raw", "/readyz", check=False, timeout=TIMEOUTS.probe)
     return proc.returncode == 0, (proc.stdout or proc.stderr).strip()[:200]
 
 
 def apiserver_answers(node: str) -> tuple[bool, str]:
-    proc = run(["docker", "exec", node, "curl", "-sk", "--max-time", "5",
-                "https://127.0.0.1:6443/readyz"], timeout=30, check=False)
-    answer = proc.stdout.strip() or proc.stderr.strip() or f"curl exit {proc.returncode}"
-    return proc.returncode == 0 and answer == "ok", f"{node}: {answer[:120]}"
+    try:
+        answer = container_exec(node, "curl", "-sk", "--max-time", "5",
+                                "https://127.0.0.1:6443/readyz", timeout=TIMEOUTS.probe).strip()
+    except CommandError as err:
+        return False, f"{node}: no answer ({str(err)[:120]})"
+    return answer == "ok", f"{node}: {answer[:120]}"
 
 
 @contextmanager
@@ -128,16 +119,16 @@ def apiserver_stopped(node: str) -> Iterator[None]:
     """One control-plane node's apiserver stopped (its static-pod manifest moved out: kubelet
     stops it), started again afterwards."""
     manifest, aside = "/etc/kubernetes/manifests/kube-apiserver.yaml", "/root/kube-apiserver.yaml"
-    docker("exec", node, "mv", manifest, aside)
+    container_exec(node, "mv", manifest, aside)
     try:
         def stopped() -> tuple[bool, str]:
-            running = docker("exec", node, "crictl", "ps", "-q", "--name", "^kube-apiserver$")
+            running = container_exec(node, "crictl", "ps", "-q", "--name", "^kube-apiserver$")
             answers, seen = apiserver_answers(node)
             return not running.strip() and not answers, f"containers={running.split()} {seen}"
 
         wait_until(f"the apiserver on {node} to stop", stopped, timeout=TIMEOUTS.pod_change)
         yield
     finally:
-        docker("exec", node, "mv", aside, manifest)
+        container_exec(node, "mv", aside, manifest)
         wait_until(f"the apiserver on {node} to answer again", lambda: apiserver_answers(node),
                    timeout=TIMEOUTS.pod_start)

@@ -5,6 +5,9 @@
 set -euo pipefail
 dir="$(cd "$(dirname "$0")" && pwd)"
 bash "$dir/../install-engine.sh"
-for step in debian-base kubernetes kind-base tools addons node-image operator loadbalancer workloads scaffold; do
-  bash "$dir/$step.sh"
+steps=(debian-base kubernetes kind-base tools addons node-image operator loadbalancer workloads scaffold)
+# Each step says its number when it builds something (lib.sh `cached`: its name, the last
+# build's duration, and a heartbeat while it runs).
+for i in "${!steps[@]}"; do
+  STEP_NUMBER="$((i + 1))/${#steps[@]}" bash "$dir/${steps[$i]}.sh"
 done

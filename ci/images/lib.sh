@@ -12,16 +12,31 @@ export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 log() { printf '[%s] %s\n' "${STEP:-images}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# cached KEY CMD...: runs CMD unless a stamp for KEY exists; stamps only on success.
+# cached KEY CMD...: runs CMD unless a stamp for KEY exists; stamps only on success. A
+# build says when it starts its step's number (STEP_NUMBER, from build.sh), what it builds
+# and how long that took last time (any version: $SUITE_CACHE/durations), then every
+# HEARTBEAT seconds how long it has run, against that.
+HEARTBEAT=${HEARTBEAT:-60}
 cached() {
   local key="$1"; shift
   local stamp="$SUITE_CACHE/stamps/$key"
   if [ -f "$stamp" ]; then log "cached: $key"; return 0; fi
-  local t0=$SECONDS
-  "$@"
-  mkdir -p "$(dirname "$stamp")"
-  echo "$((SECONDS - t0))" > "$stamp"
-  log "built: $key in $((SECONDS - t0))s"
+  local record last="" t0 beat rc=0
+  record="$SUITE_CACHE/durations/$(sed 's/-v[0-9].*//' <<<"$key")"
+  [ ! -f "$record" ] || last=$(cat "$record")
+  log "step ${STEP_NUMBER:-?}: building $key${last:+ (last time ${last}s)}"
+  t0=$(date +%s)
+  ( while sleep "$HEARTBEAT"; do
+      log "  still building $key: $(( $(date +%s) - t0 ))s${last:+ of about ${last}s last time}"
+    done ) &
+  beat=$!
+  "$@" || rc=$?
+  kill "$beat" 2>/dev/null || true
+  wait "$beat" 2>/dev/null || true
+  [ "$rc" = 0 ] || return "$rc"
+  mkdir -p "$(dirname "$stamp")" "$(dirname "$record")"
+  echo "$(( $(date +%s) - t0 ))" | tee "$stamp" > "$record"
+  log "built: $key in $(cat "$stamp")s"
 }
 
 # docker_build TAG DOCKERFILE_DIR CONTEXT [ARGS...]: builds TAG FROM our Debian base (of

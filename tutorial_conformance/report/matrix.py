@@ -1,6 +1,7 @@
 """Merges the claims-results.json of suite runs into a matrix: claims x Kubernetes versions.
 
-    python ci/claims_matrix.py -o reports/claims-matrix reports/runs/*/claims-results.json
+    python -m tutorial_conformance.report.matrix -o reports/claims-matrix \
+        reports/runs/*/claims-results.json
 
 writes reports/claims-matrix.html (one self-contained page) and reports/claims-matrix.md.
 A cell is the claim's verdict (confirmed, outdated, incorrect) where its tests passed on

@@ -1,6 +1,6 @@
 """The tutorial annotated with the suite's verdicts: one HTML page for reviewers.
 
-    python ci/annotated_tutorial.py -o reports/annotated-tutorial.html \
+    python -m tutorial_conformance.report.tutorial -o reports/annotated-tutorial.html \
         reports/claims-results.json [reports/runs/*/claims-results.json]
 
 The page is the tutorial's full text (suites/tutorial.txt). Every passage a claim quotes
@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import claims_matrix as cm  # noqa: E402 - the matrix's runs and cells, shared
+from tutorial_conformance.report import matrix as cm  # the matrix's runs and cells, shared
+from tutorial_conformance.toolkit.catalogue import TUTORIAL
 
-TUTORIAL = Path(__file__).resolve().parent.parent / "suites" / "tutorial.txt"
 # Worst first: the colour of a passage is its claim's worst state over the versions.
 SEVERITY = ["failed", "incorrect", "outdated", "confirmed", "skipped", "not-run", "untestable"]
 
