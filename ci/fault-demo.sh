@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shows, claim by claim, that the suite's tests fail when the claim is made false on a real
 # cluster: on a kind cluster of its own (`faults`, offline node image), each claim's tests
-# run with the claim's fault injected (faults/catalogue.py, `-p faults.plugin`), and the
+# run with the claim's fault injected (faults/catalogue.yaml, --tutorial-inject-fault), and the
 # cluster is checked whole again before the next claim. Writes ci/FAULTS.md (every claim's
 # latest result) and exits non-zero if any fault of this run was not detected.
 #

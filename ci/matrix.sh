@@ -3,7 +3,7 @@
 # after the other, and merges their claims into one matrix (the set-up is here, the loop
 # in ci/matrix.py).
 #   bash ci/matrix.sh                  # the versions of ci/images/versions.env
-#   bash ci/matrix.sh v1.35.4 v1.36.3  # these versions
+#   bash ci/matrix.sh v1.35.8 v1.36.5  # these versions
 #   bash ci/matrix.sh --list [VERSION] # the versions (or VERSION alone), as JSON (for CI)
 #   bash ci/matrix.sh --merge          # only merge reports/runs/*/claims-results.json
 # Offline (OFFLINE=1, or Docker Hub unreachable) each version's node image is built here

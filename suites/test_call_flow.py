@@ -23,7 +23,7 @@ def create_deployment(t: TestContext) -> None:
 def first_added(t: TestContext, list_fn: Callable[..., object], since: str) -> str:
     """Watches from `since`, as an informer resumes after its list, until an object is
     ADDED; returns its name."""
-    kind = list_fn.__name__.removeprefix("list_namespaced_")
+    kind = list_fn.__name__.removeprefix("list_namespaced_").title().replace("_", "")
     events = watch_until(f"a {kind} to be ADDED", list_fn, t.namespace, since,
                          lambda e: e["type"] == "ADDED", timeout=TIMEOUTS.sync,
                          diagnose=lambda: t.diagnose.pods(t.namespace, expected=1))

@@ -1,11 +1,13 @@
 """Section V.2, "Headless Service": the tutorial's service.yaml, what clusterIP: None
-means, whom a Service exposes pods to, and the tutorial's order (the Service created
+means (no address; DNS names each pod), what an ordinary Service's virtual IP does, whom a
+Service exposes pods to, and the tutorial's order (the Service created
 after the StatefulSet, the replica recovering by itself)."""
 
 import pytest
 
 from tutorial_conformance.toolkit.context import TestContext
 from tutorial_conformance.toolkit.deployments import wait_ready_pods
+from tutorial_conformance.toolkit.dns import lookup
 from tutorial_conformance.toolkit.manifests import manifest
 from tutorial_conformance.toolkit.nodes import is_ready
 from tutorial_conformance.toolkit.outside import outside_client
@@ -95,6 +97,47 @@ def test_only_a_nodeport_service_is_reachable_from_outside_the_cluster(t: TestCo
         # The headless Service has no address at all to reach from anywhere.
         assert t.core.read_namespaced_service("redis-sfs",
                                               t.namespace).spec.cluster_ip == "None"
+
+
+@pytest.mark.claim("svc-headless-no-cluster-ip", "svc-headless-pod-dns")
+def test_the_headless_service_has_no_cluster_ip_and_dns_names_each_pod(t: TestContext):
+    create(t, "service.yaml", "statefulset.yaml")
+    pods = ready_pods(t)
+    with t.step("kubectl get service redis-sfs"):
+        listing = t.kubectl("get", "service", "redis-sfs", "-n", t.namespace)
+    assert listing.splitlines()[1].split()[1:3] == ["ClusterIP", "None"]
+    assert t.core.read_namespaced_service("redis-sfs", t.namespace).spec.cluster_ip == "None"
+
+    domain = f"redis-sfs.{t.namespace}.svc.cluster.local"
+    with t.step("getent ahostsv4 of each pod's name and of the Service's"):
+        for name, pod in pods.items():
+            found = lookup(t, "redis-sfs-1", f"{name}.{domain}", "redis-sfs")
+            assert found == {pod.status.pod_ip}, f"{name}.{domain} -> {found}, not its pod's IP"
+        assert lookup(t, "redis-sfs-1", domain, "redis-sfs") == {
+            p.status.pod_ip for p in pods.values()}
+
+
+@pytest.mark.claim("svc-vip-spreads")
+def test_an_ordinary_service_gives_a_virtual_ip_that_spreads_connections(t: TestContext):
+    with t.step("kubectl create -f deployment-with-service.yaml"):
+        t.kubectl("create", "-n", t.namespace, "-f",
+                  manifest("redis/deployment-with-service.yaml"))
+        backends = wait_ready_pods(t.core, t.namespace, "app=redis", 3)
+    with t.step("a client pod"):
+        t.kubectl("run", "client", "--image=redis", "-n", t.namespace, "--command", "--",
+                  "sleep", "3600")
+        wait_ready_pods(t.core, t.namespace, "run=client", 1)
+    vip = t.core.read_namespaced_service("redis-vip", t.namespace).spec.cluster_ip
+    assert vip not in ("None", "") and vip not in {p.status.pod_ip for p in backends}
+
+    # Each connection to the VIP reaches one backend; its run_id tells which.
+    with t.step("30 connections to redis-vip"):
+        script = "for i in $(seq 30); do redis-cli -h redis-vip INFO server | grep run_id; done"
+        out = t.exec("client", "sh", "-c", script)
+        served = {line.strip() for line in out.splitlines()}
+        t.evidence.add("distinct backends over 30 connections", str(len(served)))
+    assert len(served) >= 2, ("all 30 connections went to the same pod: "
+                              + t.diagnose.service(t.namespace, "redis-vip"))
 
 
 @pytest.mark.claim("sfs-service-after-statefulset", "sfs-replica-log-lines")
