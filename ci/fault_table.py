@@ -134,7 +134,13 @@ def main(argv: list[str]) -> int:
         missed = [c for c in argv[2:] if not detected(outcome(c, results))]
         for claim in missed:
             print(f"NOT detected: {claim}", file=sys.stderr)
-        return 1 if missed else 0
+        # A detection whose first line does not name the cause is a message to mend.
+        unnamed = [(c, t["nodeid"]) for c in argv[2:] for t in outcome(c, results)["tests"]
+                   if t.get("names_cause") is False]
+        for claim, test in unnamed:
+            print(f"first line names no cause (faults/catalogue.yaml `cause:`): {claim} "
+                  f"{test}", file=sys.stderr)
+        return 1 if missed or unnamed else 0
     if argv[:1] == ["table"] and len(argv) == 4:
         table(Path(argv[1]), Path(argv[2]), argv[3])
         return 0

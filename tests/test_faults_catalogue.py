@@ -179,3 +179,19 @@ def test_the_claims_index_is_current():
     current = (REPO / "ci" / "CLAIMS.md").read_text(encoding="utf-8")
     assert ci_script("claims_index").render() == current, \
         "ci/CLAIMS.md is stale: run python ci/claims_index.py"
+
+
+def test_the_check_fails_on_a_first_line_that_names_no_cause(tmp_path: Path):
+    claim = next(iter(load()))
+    (tmp_path / f"{claim}.json").write_text(json.dumps({
+        "claim": claim, "fault": "f", "detected": True, "untargeted": None,
+        "tests": [{"nodeid": "suites/x.py::test_y", "outcome": "failed", "problems": [],
+                   "message": "timed out after 9s waiting for x; last seen: nothing",
+                   "names_cause": False, "detected": True}]}))
+    (tmp_path / f"{claim}.run.json").write_text(json.dumps({"restored": "yes"}))
+    checker = ci_script("fault_table")
+    assert checker.main(["check", str(tmp_path), claim]) == 1
+    (tmp_path / f"{claim}.json").write_text(
+        (tmp_path / f"{claim}.json").read_text().replace('"names_cause": false',
+                                                         '"names_cause": true'))
+    assert checker.main(["check", str(tmp_path), claim]) == 0
