@@ -32,7 +32,7 @@ import yaml
 from tutorial_conformance.faults import actions as act
 from tutorial_conformance.faults import static_pods
 from tutorial_conformance.faults.context import FaultContext, FaultError
-from tutorial_conformance.faults.registry import Inject
+from tutorial_conformance.faults.registry import Inject, at_step
 from tutorial_conformance.toolkit.context import Step
 from tutorial_conformance.toolkit.manifests import manifest
 from tutorial_conformance.toolkit.paths import OPERATOR
@@ -58,16 +58,8 @@ def declared(name: str, value: Any, when: str | None, step: str | None) -> Injec
     act_ = ACTIONS[name]
     if when is None or step is None:
         return lambda ctx: act_(ctx, value, None)
-
-    @contextmanager
-    def at_step(ctx: FaultContext) -> Iterator[None]:
-        def strike(at: Step) -> None:
-            ctx.stack.enter_context(act_(ctx, value, at))
-
-        (ctx.before if when == "before" else ctx.after)(step, name, strike)
-        yield
-
-    return at_step
+    return at_step(when, step, name,
+                   lambda ctx, at: ctx.stack.enter_context(act_(ctx, value, at)))
 
 
 @standard("stop-static-pod")
