@@ -8,7 +8,6 @@ at which the fault strikes ("at set-up" when it breaks the cluster before the te
 --check exits 1 when the file is not what this would write (a unit test runs it).
 """
 
-import argparse
 import inspect
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from ci.generated import generated_main  # noqa: E402 - after the path is set
 from tutorial_conformance.faults import load  # noqa: E402 - after the path is set
 from tutorial_conformance.faults.registry import entries  # noqa: E402
 from tutorial_conformance.toolkit.catalogue import (  # noqa: E402
@@ -74,21 +74,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", type=Path, default=REPO / "ci" / "CLAIMS.md")
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.is_file() else ""
-        if current != text:
-            print(f"claims_index: {args.output} is stale: run python ci/claims_index.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    args.output.write_text(text, encoding="utf-8")
-    print(f"claims index: {args.output}")
-    return 0
+    return generated_main(__doc__, REPO / "ci" / "CLAIMS.md", render, argv)
 
 
 if __name__ == "__main__":

@@ -47,12 +47,49 @@ def detected(found: dict) -> bool:
     return bool(found["detected"]) and found["run"].get("restored") == "yes"
 
 
+def previous_rows(out: Path) -> dict[str, tuple[list[str], bool, list[bool]]]:
+    """claim -> its rows in the table as it stands, whether it was detected there, and for
+    each failed test whether its first line named the cause: kept for the claims this
+    results directory has no run of (a machine that ran only some claims)."""
+    found: dict[str, tuple[list[str], bool, list[bool]]] = {}
+    if not out.is_file():
+        return found
+    current = None
+    for line in out.read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) != 10 or not line.startswith("| "):
+            current = None if not line.startswith("|") else current
+            continue
+        if cells[0].startswith("`") and cells[0].endswith("`"):
+            current = cells[0].strip("`")
+            found[current] = ([], cells[4] == "**yes**", [])
+        if current is None:
+            continue
+        found[current][0].append(line)
+        if cells[6] in ("yes", "**no**"):
+            found[current][2].append(cells[6] == "yes")
+    return found
+
+
 def table(results: Path, out: Path, command: str) -> None:
     catalogue = load_catalogue()
     claims = claims_with_faults()
+    kept = previous_rows(out)
     rows = []
+    count, naming, firsts = 0, 0, 0
     for claim in claims:
+        if not (results / f"{claim}.json").exists() and claim in kept:
+            lines, was_detected, named_causes = kept[claim]
+            rows += lines
+            count += was_detected
+            naming += sum(named_causes)
+            firsts += len(named_causes)
+            continue
         found = outcome(claim, results)
+        count += detected(found)
+        named_firsts = [t for t in found["tests"] if t.get("names_cause") is not None]
+        naming += sum(bool(t["names_cause"]) for t in named_firsts)
+        firsts += len(named_firsts)
         run = found["run"]
         restored = run.get("restored", "?")
         tests = found["tests"] or [{"nodeid": "-", "outcome": "not run", "message":
@@ -82,10 +119,6 @@ def table(results: Path, out: Path, command: str) -> None:
                         " | | | | |")
     untestable = [f"| `{c.id}` | {cell(c.reason or '', 400)} |"
                   for c in catalogue.claims.values() if not c.testable]
-    count = sum(detected(outcome(claim, results)) for claim in claims)
-    firsts = [t for claim in claims for t in outcome(claim, results)["tests"]
-              if t.get("names_cause") is not None]
-    naming = sum(bool(t["names_cause"]) for t in firsts)
     text = "\n".join([
         "# Fault injection: every testable claim's tests fail when the claim is false",
         "",
@@ -99,7 +132,8 @@ def table(results: Path, out: Path, command: str) -> None:
         "",
         f"Result: **{count} of {len(claims)}** claims detected. The failure's first line "
         f"names the fault's cause (one of its `cause:` words in faults/catalogue.yaml) in "
-        f"**{naming} of {len(firsts)}** failed tests.",
+        f"**{naming} of {firsts}** failed tests. A claim not run again keeps its row (its "
+        "run column says when it ran).",
         "",
         "Command (per claim):",
         "",

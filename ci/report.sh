@@ -4,7 +4,8 @@
 # next to RESULTS_DIR: html/index.html (the Allure report, one self-contained file that
 # opens from file://, with the cluster's versions), claims-matrix.html and .md (the claims
 # per Kubernetes version, from claims-results.json and runs/*/claims-results.json), and
-# annotated-tutorial.html (the tutorial with each claimed passage marked). The same as
+# annotated-tutorial.html (the tutorial with each claimed passage marked), and
+# tutorial-today.html/.md and errata.md (the tutorial as it runs today). The same as
 # `tutorial-conformance report` (tutorial_conformance/report/), which installs Allure 3
 # (npm, pinned) on first use into $SUITE_CACHE/npm.
 set -euo pipefail

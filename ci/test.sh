@@ -18,6 +18,8 @@ go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -shellcheck= ci/workfl
 # operator/ is what section VI's workflow makes (scaffold, the tutorial's edits, the reader's
 # two files); its controller tests run on envtest with the toolchain's apiserver and etcd.
 .venv/bin/python ci/operator_source.py --check
+# suites/conformance.yaml is the release's conformance list, as the catalogue names it.
+.venv/bin/python ci/conformance_data.py --check
 # shellcheck source=images/versions.env
 source ci/images/versions.env
 (cd operator && go vet ./... && \

@@ -136,3 +136,16 @@ def control_plane_untainted(ctx: FaultContext) -> Iterator[None]:
         yield
     finally:
         ctx.kubectl("taint", "nodes", ctx.control_plane, taint, "--overwrite", check=False)
+
+
+@fault("arch-master-node-role")
+def master_role_as_before_1_24(ctx: FaultContext) -> Iterator[None]:
+    """the control-plane node labelled and tainted node-role.kubernetes.io/master, as kubeadm
+    did before v1.24"""
+    role = "node-role.kubernetes.io/master"
+    ctx.kubectl("label", "node", ctx.control_plane, f"{role}=")
+    ctx.stack.callback(ctx.kubectl, "label", "node", ctx.control_plane, f"{role}-", check=False)
+    ctx.kubectl("taint", "node", ctx.control_plane, f"{role}:NoSchedule")
+    ctx.stack.callback(ctx.kubectl, "taint", "node", ctx.control_plane, f"{role}:NoSchedule-",
+                       check=False)
+    yield

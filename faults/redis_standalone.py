@@ -40,7 +40,7 @@ def registry_unreachable(ctx: FaultContext) -> Iterator[None]:
         yield
 
 
-@fault("redis-exec-ping", before="kubectl exec -it redis -- redis-cli ping")
+@fault("redis-exec-ping", before="redis-cli ping (the suite's reconstruction)")
 def redis_not_listening(ctx: FaultContext, _: Step) -> None:
     """redis-server stops listening on tcp (CONFIG SET port 0)"""
     ctx.pod_exec("redis", "redis-cli", "CONFIG", "SET", "port", "0", check=True)
@@ -123,3 +123,13 @@ def bare_pod_moved(ctx: FaultContext, _: Step) -> None:
     ctx.kubectl("run", "redis", "--image=redis", "-n", ctx.namespace,
                 f"--overrides={json.dumps({'spec': {'nodeName': ready[0]}})}")
     ctx.note(f"pod redis moved from {node} to {ready[0]}")
+
+
+@fault("deployment-pod-named-a-deployment",
+       after="kubectl create deployment redis-deployment --image=redis")
+def a_deployment_named_after_the_pod(ctx: FaultContext, _: Step) -> None:
+    """a Deployment named as the pod the tutorial calls "the new Deployment" """
+    (pod,) = ctx.core.list_namespaced_pod(ctx.namespace, label_selector="app=redis-deployment"
+                                          ).items
+    ctx.kubectl("create", "deployment", pod.metadata.name, "--image=redis", "--replicas=0",
+                "-n", ctx.namespace)

@@ -174,3 +174,13 @@ def cluster_ip_routed_from_outside(ctx: FaultContext, step: Step) -> None:
         raise FaultError(f"{' '.join(route)}: {proc.stderr.strip()}")
     ctx.note(f"the outside client routes {vip} through {worker.metadata.name} ({via}); "
              f"{docker('inspect', '-f', '{{.Name}}', outside.container, check=False).strip()}")
+
+
+@fault("svc-dns-resolves-to-pod", after="kubectl create -f deployment-with-service.yaml")
+def service_name_answers_a_pod(ctx: FaultContext, _: Step) -> None:
+    """CoreDNS answering the ordinary Service's name with one of its pods' addresses"""
+    (first, *_rest) = ctx.core.list_namespaced_pod(ctx.namespace, label_selector="app=redis").items
+    name = f"redis-vip.{ctx.namespace}.svc.cluster.local"
+    ctx.stack.enter_context(act.coredns_hosts(ctx, {name: first.status.pod_ip},
+                                              "svc-dns-resolves-to-pod"))
+    ctx.note(f"{name} now answers {first.status.pod_ip} ({first.metadata.name})")

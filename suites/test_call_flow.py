@@ -1,14 +1,17 @@
 """Section IV, "k8s component calling process": what happens after
 `kubectl create deployment redis-deployment --image=redis`."""
 
+import time
 from collections.abc import Callable
 
 import pytest
+from kubernetes import client
 
 from tutorial_conformance.toolkit.context import TestContext
 from tutorial_conformance.toolkit.control_plane import audit_events, audit_line, etcdctl
 from tutorial_conformance.toolkit.deployments import wait_ready_pods
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS
+from tutorial_conformance.toolkit.tutorial import printed
 from tutorial_conformance.toolkit.waiting import wait_until, watch_until
 
 NAME = "redis-deployment"
@@ -198,3 +201,59 @@ def test_controllers_scheduler_and_kubelet_act_in_order(t: TestContext):
     (status,) = pod.status.container_statuses
     t.evidence.add(f"pod {pod.metadata.name} container", status.container_id)
     assert status.container_id.startswith("containerd://")
+
+
+@pytest.mark.claim("flow-create-command-as-printed")
+def test_the_create_command_as_printed_is_refused(t: TestContext):
+    printed_command = "kubectl create deployment redis deployment -- Image = redis"
+    assert printed_command in printed(119, 119)
+    argv = printed_command.split()[1:]
+    with t.step("kubectl create deployment redis deployment -- Image = redis (as printed)",
+                argv=argv) as step:
+        # (-n first: after `--` every word is the container's command)
+        refused = t.kubectl.run("-n", t.namespace, *step.inputs["argv"], check=False)
+    assert refused.returncode != 0, f"kubectl accepted {printed_command!r}: {refused.stdout}"
+    assert t.apps.list_namespaced_deployment(t.namespace).items == []
+    assert 'required flag(s) "image" not set' in refused.stderr, refused.stderr
+    with t.step("kubectl create deployment redis-deployment --image=redis (line 78)"):
+        assert t.kubectl("create", "deployment", "redis-deployment", "--image=redis", "-n",
+                         t.namespace).strip() == "deployment.apps/redis-deployment created"
+
+
+@pytest.mark.claim("flow-three-components")
+def test_the_master_is_three_components_and_kubelet_heartbeats_are_node_leases(t: TestContext):
+    coordination = client.CoordinationV1Api(t.api)
+    with t.step("kubectl get leases -n kube-system"):
+        t.kubectl("get", "leases", "-n", "kube-system")
+        leases = coordination.list_namespaced_lease("kube-system").items
+    holders = {lease.metadata.name: lease.spec.holder_identity for lease in leases}
+    # Each of the three runs as its own process: the scheduler and the controller manager
+    # elect their leader with a Lease each; every apiserver keeps an identity Lease.
+    for component in ("kube-scheduler", "kube-controller-manager"):
+        assert holders.get(component), f"no {component} holds its Lease: {sorted(holders)}"
+    identities = [lease for lease in leases if (lease.metadata.labels or {}).get(
+        "apiserver.kubernetes.io/identity") == "kube-apiserver"]
+    assert identities, f"no kube-apiserver identity Lease in kube-system: {sorted(holders)}"
+
+    nodes = sorted(n.metadata.name for n in t.core.list_node().items)
+    with t.step("kubectl get leases -n kube-node-lease (twice)"):
+        t.kubectl("get", "leases", "-n", "kube-node-lease")
+        first = {lease.metadata.name: lease.spec.renew_time
+                 for lease in coordination.list_namespaced_lease("kube-node-lease").items}
+        assert sorted(first) == nodes, f"Node Leases {sorted(first)}, nodes {nodes}"
+        started = time.monotonic()
+        renewed: dict[str, float] = {}
+
+        def all_renewed() -> tuple[bool, str]:
+            for lease in coordination.list_namespaced_lease("kube-node-lease").items:
+                name = lease.metadata.name
+                if name not in renewed and lease.spec.renew_time != first.get(name):
+                    renewed[name] = time.monotonic() - started
+            stale = [n for n in nodes if n not in renewed]
+            return not stale, f"Node Leases not renewed since the first read: {stale}"
+
+        wait_until("every kubelet to renew its Node Lease (its heartbeat)", all_renewed,
+                   timeout=TIMEOUTS.api_change,
+                   diagnose=lambda: [t.diagnose.node(n) for n in nodes if n not in renewed])
+    for name, seconds in sorted(renewed.items()):
+        t.evidence.measure(f"{name}'s Node Lease renewed after the first read", seconds)

@@ -11,10 +11,8 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from tutorial_conformance.toolkit.cluster import Cluster
 from tutorial_conformance.toolkit.context import TestContext
 from tutorial_conformance.toolkit.deployments import wait_ready_pods
-from tutorial_conformance.toolkit.errors import SetupError
 from tutorial_conformance.toolkit.manifests import manifest
 from tutorial_conformance.toolkit.operator import operator_log
 from tutorial_conformance.toolkit.operator_workflow import (
@@ -26,51 +24,15 @@ from tutorial_conformance.toolkit.operator_workflow import (
     VERSION,
     Workflow,
 )
+from tutorial_conformance.toolkit.printed import AGE, POD_NAME, Rule
 from tutorial_conformance.toolkit.workflow_cluster import (
     apply_sample,
     creation_line,
     deployed,
-    park_suite_operator,
-    unpark_suite_operator,
-)
-from tutorial_conformance.toolkit.workflow_setup import (
-    check_go_proxy,
-    find_scaffolder,
-    start_registry,
-    stop_registry,
 )
 
-
-@pytest.fixture(scope="module")
-def workflow(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workflow]:
-    """The reader's project in a fresh directory, and the registry that requires a login.
-    The suite's operator (operator/ deployed with our image), which has the same names,
-    steps aside while the workflow's is deployed, and comes back afterwards."""
-    if cluster.kind_name is None:
-        pytest.skip("the workflow's operator image goes to kind nodes; no kind cluster here")
-    try:
-        scaffolder = find_scaffolder()
-        check_go_proxy()
-    except SetupError as err:
-        pytest.exit(f"tutorial-suite: {err}", returncode=4)
-    base = tmp_path_factory.mktemp("section-vi")
-    parked = park_suite_operator(cluster)
-    try:
-        registry = start_registry(base, None)
-    except SetupError as err:
-        if parked:
-            unpark_suite_operator(cluster)
-        pytest.exit(f"tutorial-suite: {err}", returncode=4)
-    wf = Workflow(base / "memcached-operator", scaffolder, cluster.kubeconfig,
-                  cluster.kubectl.binary, registry)
-    try:
-        yield wf
-    finally:
-        wf.t = None
-        wf.undeploy()
-        stop_registry(registry)
-        if parked:
-            unpark_suite_operator(cluster)
+# The reader's project directory, wherever it is: /Users/yangbodong/go/src/memcached-operator.
+PROJECT_DIR = Rule("the project's directory", r"\S*/memcached-operator/bin/", "bin/")
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +61,7 @@ def test_op_built_with_operator_sdk(workflow: Workflow):
 
 
 @pytest.mark.claim("op-sdk-init")
-def test_op_sdk_init(workflow: Workflow):
+def test_op_sdk_init(workflow: Workflow, t: TestContext):
     out = workflow.init()
     printed = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
     assert "Writing kustomize manifests for you to edit..." in printed
@@ -109,6 +71,7 @@ def test_op_sdk_init(workflow: Workflow):
     assert f"Next: define a resource with:\n$ {workflow.scaffolder.name} create api" in printed
     assert "$ go get" not in printed and "$ go mod tidy" not in printed  # outdated
     assert yaml.safe_load(workflow.file("PROJECT"))["domain"] == DOMAIN
+    t.compare(251, 258, printed, PROJECT_DIR)
     assert yaml.safe_load(workflow.file("PROJECT"))["repo"].endswith("/memcached-operator")
     for path in ("config/default/kustomization.yaml", "config/manager/manager.yaml",
                  "config/rbac/role.yaml", "cmd/main.go", "Dockerfile"):
@@ -124,7 +87,7 @@ def test_op_sdk_init(workflow: Workflow):
 
 
 @pytest.mark.claim("op-sdk-create-api")
-def test_op_sdk_create_api(workflow: Workflow):
+def test_op_sdk_create_api(workflow: Workflow, t: TestContext):
     out = workflow.create_api()
     printed = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
     for made in ("api/v1alpha1/memcached_types.go", "internal/controller/memcached_controller.go"):
@@ -136,13 +99,15 @@ def test_op_sdk_create_api(workflow: Workflow):
                      r'(,year=\d+)? paths="\./\.\.\."', printed)
     assert "installing executables with 'go get' in module mode is deprecated" not in printed
     assert not (workflow.root / "controllers").exists()  # the tutorial's controllers/: moved
+    t.compare(263, 278, printed, PROJECT_DIR)
 
 
 # -- 4-6: types, deepcopy, CRD, RBAC -------------------------------------------------------
 @pytest.mark.claim("op-types-make-generate")
-def test_op_types_make_generate(workflow: Workflow):
+def test_op_types_make_generate(workflow: Workflow, t: TestContext):
     out = workflow.generate()
     assert re.search(r'controller-gen"? object:headerFile="hack/boilerplate.go.txt"', out.stdout)
+    t.compare(295, 295, out.stdout, PROJECT_DIR)
     deepcopy = workflow.file("api/v1alpha1/zz_generated.deepcopy.go")
     assert "in, out := &in.Nodes, &out.Nodes" in deepcopy
     assert "copy(*out, *in)" in deepcopy
@@ -158,9 +123,10 @@ def test_op_manifests_trivial_versions(workflow: Workflow):
 
 
 @pytest.mark.claim("op-manifests-crd")
-def test_op_manifests_crd(workflow: Workflow):
+def test_op_manifests_crd(workflow: Workflow, t: TestContext):
     out = workflow.manifests()
     assert re.search(r'controller-gen"? rbac:roleName=manager-role crd webhook', out.stdout)
+    t.compare(297, 297, out.stdout, PROJECT_DIR)
     crd = yaml.safe_load(workflow.file(f"config/crd/bases/{GROUP}_memcacheds.yaml"))
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]
     assert "size" in schema["spec"]["properties"], "the CRD's spec has no size"
@@ -187,11 +153,12 @@ def test_op_controller_rbac_markers(workflow: Workflow):
 
 # -- 5: image, login, push -----------------------------------------------------------------
 @pytest.mark.claim("op-docker-login")
-def test_op_docker_login(workflow: Workflow):
+def test_op_docker_login(workflow: Workflow, t: TestContext):
     workflow.write_controller()
     out = workflow.login()
     assert out.returncode == 0, f"registry login refused: {out.stderr.strip()}"
     assert "Login Succeeded" in out.stdout
+    t.compare(316, 321, out.stdout + out.stderr, PROJECT_DIR)
     # docker CLI 28 words it "Your credentials are stored unencrypted in '<path>'."
     config = workflow.docker_config / "config.json"
     assert re.search(rf"WARNING! Your (password will be|credentials are) stored unencrypted in "
@@ -201,7 +168,7 @@ def test_op_docker_login(workflow: Workflow):
 
 
 @pytest.mark.claim("op-makefile-img-docker-push")
-def test_op_makefile_img_docker_push(workflow: Workflow):
+def test_op_makefile_img_docker_push(workflow: Workflow, t: TestContext):
     result = workflow.build_and_push()
     refused = result["refused"]
     assert refused.returncode != 0 and re.search(r"no basic auth|unauthorized|authentication "
@@ -213,6 +180,7 @@ def test_op_makefile_img_docker_push(workflow: Workflow):
                      push.stdout, re.M)
     assert line, "no `0.0.1: digest: sha256:... size: N` line"
     assert result["digest"] == line.group(1)
+    t.compare(323, 327, push.stdout, PROJECT_DIR)
     sdk = workflow.scaffolder.name == "operator-sdk"
     assert ("IMAGE_TAG_BASE ?=" in workflow.file("Makefile")) == sdk
 
@@ -223,6 +191,12 @@ def test_op_manager_image_edit(workflow: Workflow, t: TestContext):
     deployed(workflow, t)
     dep = t.apps.read_namespaced_deployment(DEPLOYMENT, NAMESPACE)
     assert dep.spec.template.spec.containers[0].image == f"{IMAGE}:{VERSION}"
+    # make deploy got the tutorial's IMG ($(IMAGE_TAG_BASE):$(VERSION), not ":") and set it
+    # for the image named controller; after the edit no container names that image, so the
+    # edit, not IMG, decides what the operator runs.
+    images = yaml.safe_load(workflow.file("config/manager/kustomization.yaml")).get("images")
+    assert [(i["name"], i.get("newTag")) for i in images] == [("controller", VERSION)], images
+    assert images[0]["newName"].endswith(f"/{IMAGE}"), images
 
 
 @pytest.mark.claim("op-auth-proxy-patch")
@@ -243,6 +217,7 @@ def test_op_make_deploy_objects(workflow: Workflow, t: TestContext):
     assert f"service/{DEPLOYMENT}-metrics-service" in created
     assert f"deployment.apps/{DEPLOYMENT}" in created
     assert "configmap/memcached-operator-manager-config" not in created  # outdated
+    t.compare(339, 341, [x for x in out.stdout.splitlines() if x.endswith(" created")], PROJECT_DIR)
 
 
 @pytest.mark.claim("op-deploy-ready")
@@ -251,6 +226,7 @@ def test_op_deploy_ready(workflow: Workflow, t: TestContext):
     with t.step("kubectl get deployment -n memcached-operator-system"):
         listing = t.kubectl("get", "deployment", "-n", NAMESPACE)
     assert listing.splitlines()[1].split()[:4] == [DEPLOYMENT, "1/1", "1", "1"]
+    t.compare(344, 345, listing, AGE, PROJECT_DIR)
 
 
 # -- 7: the sample, pods, logs -------------------------------------------------------------
@@ -269,10 +245,13 @@ def test_op_sample_as_printed_refused(workflow: Workflow, t: TestContext):
 def test_op_sample_apply_created(workflow: Workflow, t: TestContext):
     out = apply_sample(workflow, t)
     assert out.strip() == f"memcached.{GROUP}/memcached-sample created"
+    t.compare(356, 356, out, PROJECT_DIR)
     with t.step("kubectl get pods"):
         wait_ready_pods(t.core, t.namespace, "memcached_cr=memcached-sample", 1,
                         also=lambda: [operator_log(t, NAMESPACE, "ERROR", "error")])
-        rows = [r.split() for r in t.kubectl("get", "pods", "-n", t.namespace).splitlines()[1:]]
+        listing = t.kubectl("get", "pods", "-n", t.namespace)
+        rows = [r.split() for r in listing.splitlines()[1:]]
+    t.compare(358, 363, listing, AGE, POD_NAME, PROJECT_DIR)
     (row,) = rows
     assert re.fullmatch(r"memcached-sample-[a-z0-9]+-[a-z0-9]{5}", row[0])
     assert row[1:3] == ["1/1", "Running"]
@@ -282,6 +261,7 @@ def test_op_sample_apply_created(workflow: Workflow, t: TestContext):
 def test_op_logs_creating_deployment(workflow: Workflow, t: TestContext):
     apply_sample(workflow, t)
     line = creation_line(t)
+    t.compare(369, 369, line, PROJECT_DIR)
     assert f'"Deployment.Namespace": "{t.namespace}"' in line
     assert '"Deployment.Name": "memcached-sample"' in line
 

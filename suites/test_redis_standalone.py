@@ -2,6 +2,7 @@
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from kubernetes.client.exceptions import ApiException
@@ -10,6 +11,7 @@ from tutorial_conformance.toolkit.context import TestContext
 from tutorial_conformance.toolkit.deployments import wait_ready_pods
 from tutorial_conformance.toolkit.manifests import manifest
 from tutorial_conformance.toolkit.pods import record_pod, wait_running_and_ready
+from tutorial_conformance.toolkit.printed import AGE, POD_NAME, without_header
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS
 from tutorial_conformance.toolkit.tutorial import printed
 from tutorial_conformance.toolkit.waiting import holds_for, wait_until
@@ -20,7 +22,7 @@ NO_CONTROLLER_FOR = 20  # seconds: far past when a controller would have recreat
 def run_redis(t: TestContext) -> str:
     with t.step("kubectl run redis --image=redis"):
         out = t.kubectl("run", "redis", "--image=redis", "-n", t.namespace).strip()
-        t.evidence.add("the tutorial printed (lines 56-57)", printed(56, 57))
+        t.compare(57, 57, out)
         return out
 
 
@@ -34,7 +36,11 @@ def test_kubectl_run_redis_creates_a_running_pod(t: TestContext):
             record_pod(t.core, t.evidence, t.namespace, "redis")
     with t.step("kubectl get pods"):
         listing = t.kubectl("get", "pods", "-n", t.namespace)
-    assert listing.splitlines()[1].split()[:3] == ["redis", "1/1", "Running"]
+    block = t.compare(59, 59, listing, AGE,
+                      why={59: "the tutorial's print lost kubectl's header line"})
+    # Only kubectl's header, which lines 81 and 92 print, is missing from line 59's block.
+    assert [(d.printed, d.today and d.today.split()) for d in block.differences] == [
+        (None, ["NAME", "READY", "STATUS", "RESTARTS", "AGE"])], block.render()
     # The implicit :latest tag means pull policy Always: kubelet pulled the image itself.
     assert pod.spec.containers[0].image_pull_policy == "Always"
     reasons = {e.reason for e in t.core.list_namespaced_event(
@@ -46,7 +52,18 @@ def test_kubectl_run_redis_creates_a_running_pod(t: TestContext):
 def test_redis_cli_ping_answers_pong(t: TestContext):
     run_redis(t)
     wait_running_and_ready(t.core, t.namespace, "redis")
-    with t.step("kubectl exec -it redis -- redis-cli ping"):
+    with t.step("kubectl exec -it redis -- bash"):
+        # The prompt the tutorial prints, root@redis:/data#, is user@host:directory.
+        shell = t.exec("redis", "bash", "-c", "echo $(id -un)@$(hostname):$(pwd)").strip()
+    assert shell == "root@redis:/data", f"the shell opens as {shell}, not root@redis:/data"
+    typed = printed(64, 64).removeprefix("root@redis:/data# ")
+    with t.step(f"{typed} (as printed, typed into bash)", line=typed):
+        answer = t.exec("redis", "bash", "-c", f"{typed} </dev/null; echo; ls ping", check=False)
+    assert "PONG" not in answer, f"{typed!r} typed into bash answered PONG: {answer!r}"
+    assert answer.strip().endswith("ping"), (
+        f"{typed!r} in bash did not redirect redis-cli's output into a file named ping: "
+        f"{answer!r}")
+    with t.step("redis-cli ping (the suite's reconstruction)"):
         assert t.exec("redis", "redis-cli", "ping").strip() == "PONG"
 
 
@@ -146,38 +163,48 @@ def test_kubectl_create_from_yaml_makes_the_same_pod_as_kubectl_run(t: TestConte
 
     with t.step("kubectl create -f pod.yaml"):
         out = t.kubectl("create", "-f", manifest("redis/pod.yaml"), "-n", t.namespace)
-    assert out.strip() == "pod/redis created"
+    assert t.compare(111, 111, out).same, out
     created = wait_running_and_ready(t.core, t.namespace, "redis")
     same = [(c.name, c.image) for c in created.spec.containers]
     assert same == [(c.name, c.image) for c in ran.spec.containers] == [("redis", "redis")]
-    assert t.kubectl("get", "pods", "-n", t.namespace).splitlines()[1].split()[:3] == [
-        "redis", "1/1", "Running"]
+    with t.step("kubectl get pods"):
+        listing = t.kubectl("get", "pods", "-n", t.namespace)
+    earlier = "the Deployment of lines 78-79: the test's own namespace has the pod only"
+    block = t.compare(113, 115, listing, AGE, POD_NAME, why={115: earlier})
+    assert [(d.printed_line, d.today) for d in block.differences] == [(115, None)], (
+        block.render())
 
 
 @pytest.mark.claim("yaml-as-printed")
 def test_the_pod_yaml_as_printed_is_rejected(t: TestContext):
+    as_printed = manifest("redis/pod-as-printed.yaml")
+    # The file applied is the tutorial's own lines, whole.
+    block = t.compare(105, 109, Path(as_printed).read_text(encoding="utf-8"))
+    assert block.same, f"the file applied as printed is not lines 105-109: {block.render()}"
     with t.step("kubectl create -f pod.yaml (as printed)"):
-        proc = t.kubectl.run("create", "-f", manifest("redis/pod-as-printed.yaml"), "-n",
-                             t.namespace, check=False)
+        proc = t.kubectl.run("create", "-f", as_printed, "-n", t.namespace, check=False)
     assert proc.returncode != 0, "kubectl created the pod.yaml as printed"
     assert "error converting YAML to JSON" in proc.stderr
     assert t.core.list_namespaced_pod(t.namespace).items == []
+    # The suite's reconstruction, beside the printed lines (the tutorial as it runs today).
+    restored = "the keys the print lost, restored (manifests/redis/pod.yaml)"
+    t.compare(105, 109, without_header(Path(manifest("redis/pod.yaml")).read_text()),
+              why=dict.fromkeys(range(105, 110), restored))
 
 
 @pytest.mark.claim("redis-get-pods-output", "redis-delete-two-pods-output")
 def test_get_pods_and_delete_pod_print_as_the_tutorial_shows(t: TestContext):
     run_redis(t)
     with t.step("kubectl create deployment redis-deployment --image=redis"):
-        t.kubectl("create", "deployment", "redis-deployment", "--image=redis", "-n",
-                  t.namespace)
+        created = t.kubectl("create", "deployment", "redis-deployment", "--image=redis", "-n",
+                            t.namespace)
         wait_running_and_ready(t.core, t.namespace, "redis")
         (deployed,) = wait_ready_pods(t.core, t.namespace, "app=redis-deployment", 1)
+    assert t.compare(79, 79, created).same
     hash_ = deployed.metadata.labels["pod-template-hash"]
 
     with t.step("kubectl get pods"):
         listing = t.kubectl("get", "pods", "-n", t.namespace)
-        t.evidence.add("the tutorial printed (lines 80-83)", printed(80, 83))
-        t.evidence.add("kubectl get pods prints today", listing)
     header, *rows = [line.split() for line in listing.splitlines()]
     assert header == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     listed = sorted(row[:4] for row in rows)
@@ -186,12 +213,44 @@ def test_get_pods_and_delete_pod_print_as_the_tutorial_shows(t: TestContext):
         f"kubectl get pods lists (NAME READY STATUS RESTARTS) {listed}")
     # redis-deployment-866c4c6cf9-8z8k5: the Deployment, its pod-template hash, a suffix.
     assert re.fullmatch(rf"redis-deployment-{hash_}-[a-z0-9]{{5}}", deployed.metadata.name)
+    block = t.compare(81, 83, listing, AGE, POD_NAME)
+    assert block.same, block.render()
 
     with t.step("kubectl delete pod redis redis-deployment-HASH-SUFFIX"):
         deleted = t.kubectl("delete", "pod", "redis", deployed.metadata.name, "-n", t.namespace)
-        t.evidence.add("the tutorial printed (lines 88-90)", printed(88, 90))
-        t.evidence.add("kubectl delete pod prints today", deleted)
-    assert deleted.splitlines() == [
-        f'pod "redis" deleted from {t.namespace} namespace',
-        f'pod "{deployed.metadata.name}" deleted from {t.namespace} namespace',
-    ]
+    named = "kubectl 1.35 and later name the namespace a pod was deleted from"
+    block = t.compare(89, 90, deleted, POD_NAME, why={89: named, 90: named})
+    # Pinned: both printed lines differ, each by the namespace kubectl now names.
+    assert block.differing() == {
+        89: f'pod "redis" deleted from {t.namespace} namespace',
+        90: f'pod "{deployed.metadata.name}" deleted from {t.namespace} namespace',
+    }, block.render()
+    with t.step("kubectl get pods (after the delete)"):
+        (replacement,) = wait_ready_pods(t.core, t.namespace, "app=redis-deployment", 1)
+        after = t.kubectl("get", "pods", "-n", t.namespace)
+    assert replacement.metadata.name != deployed.metadata.name
+    block = t.compare(92, 93, after, AGE, POD_NAME)
+    assert block.same, block.render()
+
+
+@pytest.mark.claim("deployment-pod-named-a-deployment")
+def test_the_pod_a_deployment_makes_belongs_to_its_replicaset_and_is_no_deployment(
+        t: TestContext):
+    with t.step("kubectl create deployment redis-deployment --image=redis"):
+        t.kubectl("create", "deployment", "redis-deployment", "--image=redis", "-n",
+                  t.namespace)
+        (pod,) = wait_ready_pods(t.core, t.namespace, "app=redis-deployment", 1)
+    with t.step("kubectl get deployments,replicasets,pods"):
+        t.kubectl("get", "deployments,replicasets,pods", "-n", t.namespace)
+        deployments = [d.metadata.name
+                       for d in t.apps.list_namespaced_deployment(t.namespace).items]
+    # The tutorial calls the pod redis-deployment-866c4c6cf9-8z8k5 "the new Deployment".
+    assert deployments == ["redis-deployment"], (
+        f"Deployments: {deployments}; the pod: {pod.metadata.name}")
+    owners = [(o.kind, o.name) for o in pod.metadata.owner_references or []]
+    template_hash = pod.metadata.labels["pod-template-hash"]
+    assert owners == [("ReplicaSet", f"redis-deployment-{template_hash}")], (
+        f"pod {pod.metadata.name} is owned by {owners}")
+    replica_set = t.apps.read_namespaced_replica_set(owners[0][1], t.namespace)
+    assert [(o.kind, o.name) for o in replica_set.metadata.owner_references] == [
+        ("Deployment", "redis-deployment")]

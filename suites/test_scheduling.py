@@ -86,7 +86,9 @@ def test_two_tied_2gi_pods_leave_the_second_unschedulable_on_the_3_5gi_node(t: T
 def test_the_scheduler_scores_feasible_nodes_and_picks_the_preferred_one(t: TestContext):
     workers = sorted(n.metadata.name for n in t.core.list_node().items
                      if "node-role.kubernetes.io/control-plane" not in n.metadata.labels)
-    assert len(workers) >= 2, f"needs two workers to choose from: {workers}"
+    if len(workers) < 2:
+        pytest.skip(f"needs two workers for the scheduler to choose from; the cluster has "
+                    f"{workers}")
     template = Path(manifest("scheduling/preferred-node.yaml")).read_text()
     wanted = {}
     with t.step("pods that prefer one worker or the other"):

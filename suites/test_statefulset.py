@@ -1,7 +1,9 @@
 """Section V, "deploy master-slave version": a Redis StatefulSet, its headless Service,
 and master-replica replication."""
 
+import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -11,6 +13,7 @@ from tutorial_conformance.toolkit.deployments import wait_ready_pods
 from tutorial_conformance.toolkit.manifests import manifest
 from tutorial_conformance.toolkit.nodes import frozen
 from tutorial_conformance.toolkit.pods import is_running_and_ready, record_pod
+from tutorial_conformance.toolkit.printed import AGE, COMMENT, without_header
 from tutorial_conformance.toolkit.redis import (
     SELECTOR,
     create,
@@ -22,6 +25,7 @@ from tutorial_conformance.toolkit.redis import (
     wait_link_up,
 )
 from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
+from tutorial_conformance.toolkit.tutorial import printed
 from tutorial_conformance.toolkit.waiting import (
     Unrecoverable,
     holds_for,
@@ -59,8 +63,13 @@ def test_pods_are_created_in_order_with_ordinal_names(t: TestContext):
     assert ("MODIFIED", "redis-sfs-0", True) in before, (
         f"redis-sfs-1 appeared before redis-sfs-0 was Ready: {order}")
     pods = ready_pods(t)
-    t.kubectl("get", "pods", "-n", t.namespace, "-o", "wide")
+    with t.step("kubectl get pods"):
+        listing = t.kubectl("get", "pods", "-n", t.namespace)
     assert sorted(pods) == ["redis-sfs-0", "redis-sfs-1"]
+    earlier = "section III's pods: the test's own namespace has the StatefulSet's only"
+    block = t.compare(167, 171, listing, AGE, COMMENT, why={168: earlier, 169: earlier})
+    assert [(d.printed_line, d.today) for d in block.differences] == [
+        (168, None), (169, None)], block.render()
     first, second = pods["redis-sfs-0"], pods["redis-sfs-1"]
     gap = second.metadata.creation_timestamp.timestamp() - ready_since(first)
     t.evidence.measure("redis-sfs-1 created after redis-sfs-0 became Ready", gap)
@@ -79,6 +88,17 @@ def test_each_pod_hostname_carries_its_ordinal(t: TestContext):
 def test_the_script_makes_ordinal_0_the_master_and_1_a_replica(t: TestContext):
     create(t, "service.yaml", "statefulset.yaml")
     ready_pods(t)
+    script = textwrap.dedent(printed(155, 160)).replace("/tmp/redis.conf", "/tmp/as-printed.conf")
+    with t.step("bash -c SCRIPT (as printed), in redis-sfs-0", script=script):
+        as_printed = t.kubectl.run("exec", "-n", t.namespace, "redis-sfs-0", "--", "bash", "-n",
+                                   "-c", script, check=False)
+    assert as_printed.returncode != 0, "bash accepts the script as printed (an if with no fi)"
+    assert "unexpected end of file" in as_printed.stderr, as_printed.stderr
+    # With only the lost `fi` restored, ordinal 0 writes the replica's line too.
+    only_fi = script.replace("redis-server /tmp/as-printed.conf", "fi; cat /tmp/as-printed.conf")
+    with t.step("bash -c SCRIPT (as printed, fi restored), in redis-sfs-0"):
+        written = t.exec("redis-sfs-0", "bash", "-c", only_fi)
+    assert "slaveof redis-sfs-0.redis-sfs 6379" in written, written
     with t.step("redis-cli INFO replication on each pod"):
         expect_role(t, "redis-sfs-0", "master")
         replica = expect_role(t, "redis-sfs-1", "slave")
@@ -87,12 +107,19 @@ def test_the_script_makes_ordinal_0_the_master_and_1_a_replica(t: TestContext):
 
 @pytest.mark.claim("sfs-yaml-as-printed")
 def test_the_statefulset_yaml_as_printed_is_rejected(t: TestContext):
+    as_printed = manifest("redis-sfs/statefulset-as-printed.yaml")
+    # The file applied is the tutorial's own lines, whole.
+    block = t.compare(143, 160, Path(as_printed).read_text(encoding="utf-8"))
+    assert block.same, f"the file applied as printed is not lines 143-160: {block.render()}"
     with t.step("kubectl create -f server.yaml (as printed)"):
-        proc = t.kubectl.run("create", "-n", t.namespace, "-f",
-                             manifest("redis-sfs/statefulset-as-printed.yaml"), check=False)
+        proc = t.kubectl.run("create", "-n", t.namespace, "-f", as_printed, check=False)
     assert proc.returncode != 0, "kubectl created the server.yaml as printed"
     assert "error converting YAML to JSON" in proc.stderr
     assert t.apps.list_namespaced_stateful_set(t.namespace).items == []
+    # The suite's reconstruction, beside the printed lines (the tutorial as it runs today).
+    restored = "the keys and the else/fi the print lost (manifests/redis-sfs/statefulset.yaml)"
+    t.compare(143, 160, without_header(Path(manifest("redis-sfs/statefulset.yaml")).read_text()),
+              why=dict.fromkeys(range(143, 161), restored))
 
 
 @pytest.mark.claim("sfs-replica-needs-service")

@@ -43,6 +43,12 @@ def run_cli(*args: str) -> Completed[str]:
         (claim("a", "passed"), "confirmed", "confirmed"),
         (claim("a", "passed", verdict="outdated", today="t"), "outdated", "outdated"),
         (claim("a", "passed", verdict="incorrect", today="t"), "incorrect", "incorrect"),
+        (claim("a", "passed", verdict="partly correct", today="t", holds="h"), "partly-correct",
+         "partly correct"),
+        (claim("a", "passed", shown="confirmed on kind (kubeadm)"), "confirmed",
+         "confirmed on kind (kubeadm)"),
+        (claim("a", "differs", reason="differs on this cluster (...)"), "differs",
+         "differs on this cluster"),
         (claim("a", "failed"), "failed", "FAILED"),
         (claim("a", "skipped", reason="no IPVS"), "skipped", "skipped: no IPVS"),
         (claim("a", "not run"), "not-run", "not run"),
@@ -147,3 +153,21 @@ def test_the_tutorials_words_are_shown_with_each_claim(tmp_path: Path):
     matrix = cm.build_matrix([cm.load_run(write_run(tmp_path / "r.json", "v1.37.2", [quoted]))])
     assert "*tutorial, lines 15:* “Only apiserver will connect ETCD.”" in cm.render_markdown(matrix)
     assert "tutorial, lines 15: “Only apiserver will connect ETCD.”" in cm.render_html(matrix, "")
+
+
+def test_each_claim_shows_its_basis_and_the_added_claims_are_apart(tmp_path: Path):
+    basis = {"kind": "conformance", "refs": ["Pods, lifecycle"], "part": None,
+             "label": "conformance: Pods, lifecycle"}
+    run = write_run(tmp_path / "r" / "claims-results.json", "v1.37.2", [
+        claim("pod", "passed", basis=basis),
+        claim("gc", "passed", beyond="the suite's addition"),
+    ])
+    out = tmp_path / "m"
+    assert run_cli("-o", str(out), str(run)).returncode == 0
+    md = out.with_suffix(".md").read_text()
+    assert "`pod`: text of pod<br>*basis:* conformance: Pods, lifecycle" in md
+    assert md.index("## I. Architecture") < md.index("`pod`") < md.index(
+        "## Beyond the tutorial's words") < md.index("`gc`")
+    assert "*beyond the tutorial's words:* the suite's addition" in md
+    html = out.with_suffix(".html").read_text()
+    assert '<div class="basis"><b>basis:</b> conformance: Pods, lifecycle</div>' in html

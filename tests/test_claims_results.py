@@ -112,7 +112,7 @@ def test_environment_properties_name_the_cluster_versions(
                              options.get(name, default))
     cluster = Cluster(tmp_path / "kubeconfig", Kubectl(kubectl, tmp_path / "kubeconfig"),
                       object(), "tutorial-suite", "tutorial-suite/node:v1.34.4")
-    report.record_environment(config, cluster)  # type: ignore[arg-type]
+    report.record_environment(config, cluster, ours=True)  # type: ignore[arg-type]
     written = (tmp_path / "allure-results" / "environment.properties").read_text()
     assert written.splitlines() == [
         "kubernetes.server=v1.34.4",
@@ -123,6 +123,7 @@ def test_environment_properties_name_the_cluster_versions(
         "node.os=Debian GNU/Linux 12 (bookworm)",
         "node.kernel=6.1",
         "image.source=offline (built from the package registries)",
+        "cluster.habits=the suite's own kind cluster (kind, kubeadm-built, etcd stacked)",
     ]
     assert config.stash[report.ENVIRONMENT]["kubernetes.server"] == "v1.34.4"
 

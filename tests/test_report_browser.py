@@ -184,7 +184,8 @@ def test_the_claims_matrix_shows_every_claim_and_its_cell(report: Report):
     wrong = {}
     for claim_id, text in expected.items():
         row = seen.rows.get(claim_id) or ["", "", *[""] * len(head)]
-        verdict = normal(run.claims[claim_id].get("verdict") or "—")
+        claim = run.claims[claim_id]
+        verdict = normal(claim.get("shown") or claim.get("verdict") or "—")
         if (normal(claim_id) not in row[0] or row[1] != verdict
                 or row[column] != normal(text)):
             wrong[claim_id] = f"{row[1:2]} {row[column:column + 1]}, not {verdict}, {text}"
@@ -202,3 +203,21 @@ def test_the_annotated_tutorial_marks_every_quoted_claim_with_its_state(report: 
     wrong = {key: seen.rows.get(key) for key, text in expected.items()
              if seen.rows.get(key, ["", ""])[1:2] != [normal(text)]}
     assert not wrong, f"annotated-tutorial.html does not show these claims' states: {wrong}"
+
+
+def test_the_tutorial_today_shows_today_for_every_changed_passage(report: Report):
+    run, page = run_and_page(report, "tutorial-today.html")
+    changed = [c for c in run.claims.values()
+               if c.get("verdict") in ("outdated", "incorrect", "partly correct")
+               and c.get("status") == "passed"]
+    if not changed:
+        missing(report, f"no claim of {run.source} is outdated, incorrect or partly correct")
+    expect = {}
+    for claim in changed:
+        differing = [b for b in claim.get("blocks") or [] if not b.get("same")]
+        expect[claim["id"]] = ("\n".join(differing[0].get("reader") or differing[0]["today"])
+                               if differing
+                               else str(claim.get("today")))
+    seen = rendered(report, page, list(expect.values()), "tutorial-today-screenshot.png")
+    absent = [claim_id for claim_id, text in expect.items() if normal(text) not in seen.text]
+    assert not absent, f"tutorial-today.html does not show today's text of {absent}"

@@ -17,7 +17,7 @@ A step name is unique within a test, and so is an action's name on a step.
 """
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +28,7 @@ from kubernetes import client
 from tutorial_conformance.toolkit.diagnosis import Diagnose
 from tutorial_conformance.toolkit.evidence import Evidence
 from tutorial_conformance.toolkit.kubectl import Kubectl
+from tutorial_conformance.toolkit.printed import Block, Rule, compare, namespace_rule
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS, Timeouts
 
 WHEN = ("before", "after", "failed")
@@ -100,6 +101,13 @@ class TestContext:
         """A command in a pod of the test's namespace (toolkit/kubectl.py `exec`)."""
         return self.kubectl.exec(namespace or self.namespace, pod, *command,
                                  container=container, check=check, timeout=timeout).stdout
+
+    def compare(self, first: int, last: int, today: str | Sequence[str], *rules: Rule,
+                why: dict[int, str] | None = None) -> Block:
+        """Lines first..last of the tutorial against today's output, whole (toolkit/printed.py),
+        the test's namespace read as `default`; kept in the evidence."""
+        return compare(first, last, today, (*rules, namespace_rule(self.namespace)), why,
+                       self.evidence)
 
     # -- steps ----------------------------------------------------------------------------
     @property

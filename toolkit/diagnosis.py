@@ -116,6 +116,11 @@ def workload_line(obj: object) -> str:
         counts += f", updated {s.updated_replicas or 0}"
     bad = [f"{c.type}={c.status} ({_because(c.reason, c.message)[:120]})"
            for c in s.conditions or [] if c.status != "True" or c.type == "ReplicaFailure"]
+    generation = obj.metadata.generation  # type: ignore[attr-defined]
+    if generation and (s.observed_generation or 0) < generation:
+        # No controller has acted on its latest spec: its controller is not running.
+        bad.insert(0, f"its controller has not seen generation {generation} "
+                      f"(observedGeneration {s.observed_generation or 0})")
     return (f"{kind} {obj.metadata.name}: {counts}"  # type: ignore[attr-defined]
             + (f"; {'; '.join(bad)}" if bad else ""))
 

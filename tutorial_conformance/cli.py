@@ -6,9 +6,10 @@
 
 `run` is pytest on the installed suite with the suite's settings, its results in
 --reports-dir (default ./reports): JUnit (junit.xml), Allure results, claims-results.json;
-then `report`: the Allure HTML (html/index.html), the claims matrix and the annotated
-tutorial. Any pytest argument passes through: -k CLAIM_ID, -m section_v, -n 2, and the
-suite's --tutorial-* options (`tutorial-conformance run --help` lists them).
+then `report`: the Allure HTML (html/index.html), the claims matrix, the annotated
+tutorial, the tutorial as it runs today and its errata. Any pytest argument passes
+through: -k CLAIM_ID, -m section_v, -n 2, and the suite's --tutorial-* options
+(`tutorial-conformance run --help` lists them).
 """
 
 import argparse
@@ -51,7 +52,7 @@ def run(args: list[str]) -> int:
 
 
 def report(reports: Path) -> int:
-    from tutorial_conformance.report import matrix, tutorial
+    from tutorial_conformance.report import matrix, today, tutorial
     from tutorial_conformance.report.allure import ReportError, generate
 
     try:
@@ -67,7 +68,8 @@ def report(reports: Path) -> int:
               "it there)", file=sys.stderr)
         return 1
     return (matrix.main(["-o", str(reports / "claims-matrix"), *results])
-            or tutorial.main(["-o", str(reports / "annotated-tutorial.html"), *results]))
+            or tutorial.main(["-o", str(reports / "annotated-tutorial.html"), *results])
+            or today.main(["-o", str(reports / "tutorial-today"), *results]))
 
 
 def main(argv: list[str] | None = None) -> int:

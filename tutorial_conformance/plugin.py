@@ -45,6 +45,11 @@ OPTIONS: dict[str, tuple[str | None, dict]] = {
         action="store_true", default=False,
         help="with --tutorial-existing-kubeconfig, also run the tests marked disruptive (they "
         "take nodes or control-plane components down); without it they are skipped there")),
+    "strict": (None, dict(
+        action="store_true", default=False,
+        help="on a cluster without kind's and kubeadm's habits (an existing cluster that is not "
+        "kind, not kubeadm-built or has no stacked etcd), fail a distribution claim's test "
+        "as any other; without it such a test is reported as `differs on this cluster`")),
     "keep-failed-namespaces": (None, dict(
         action="store_true", default=False,
         help="keep the namespace of a failed test (labelled, deleted by the next run) and "
@@ -205,7 +210,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if not config.getoption("list_claims", False):
         return None
-    from tutorial_conformance.fixtures.claims import list_claims
+    from tutorial_conformance.fixtures.listing import list_claims
 
     print(list_claims(config))
     return 0

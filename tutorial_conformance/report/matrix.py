@@ -4,9 +4,13 @@
         reports/runs/*/claims-results.json
 
 writes reports/claims-matrix.html (one self-contained page) and reports/claims-matrix.md.
-A cell is the claim's verdict (confirmed, outdated, incorrect) where its tests passed on
-that version, FAILED where one failed, `skipped: reason`, `not run`, or
-`untestable (reason)`. Of several runs of one version, the latest counts.
+A cell is the claim's verdict (confirmed, partly correct, outdated, incorrect; with the
+stand-in that ran, or the distribution a habit was seen on) where its tests passed on that
+version, FAILED where one failed, `differs on this cluster` where a distribution's habit
+did not hold on a cluster without it, `skipped: reason`, `not run`, or `untestable
+(reason)`. Each claim shows what its verdict rests on (its basis); the claims that go
+beyond the tutorial's words are listed apart. Of several runs of one version, the latest
+counts.
 """
 
 import argparse
@@ -19,12 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-VERDICTS = ("confirmed", "outdated", "incorrect")
+VERDICTS = ("confirmed", "partly correct", "outdated", "incorrect")
 STATES = {  # cell state -> (background, text colour, what it means)
     "confirmed": ("#d1f2d9", "#0b4d1f", "tests passed: the tutorial is right"),
+    "partly-correct": ("#e6f0c2", "#3d4a00", "tests passed: part of the tutorial's words hold"),
     "outdated": ("#fde9b6", "#5c4300", "tests passed: the tutorial is outdated"),
     "incorrect": ("#fbd3c4", "#6b1d00", "tests passed: the tutorial is wrong"),
     "failed": ("#c62828", "#ffffff", "a test failed: the verdict is not shown"),
+    "differs": ("#e1d5f0", "#3b1f5f", "a kind/kubeadm habit, not a Kubernetes promise, "
+                "did not hold on this cluster"),
     "skipped": ("#dde6f3", "#1f3a5f", "the tests were skipped"),
     "not-run": ("#f1f1f1", "#555555", "no test of the claim ran"),
     "untestable": ("#f1f1f1", "#555555", "the claim cannot be tested"),
@@ -103,9 +110,11 @@ def cell(claim: dict[str, Any] | None) -> Cell:
     if status == "passed" and claim.get("verdict") in VERDICTS:
         today = today_of(claim)
         detail = f"today: {today}\n{tests}" if today else tests
-        return Cell(claim["verdict"], claim["verdict"], detail)
+        return Cell(state_of(claim["verdict"]), claim.get("shown") or claim["verdict"], detail)
     if status == "failed":
         return Cell("failed", "FAILED", tests)
+    if status == "differs":
+        return Cell("differs", "differs on this cluster", f"{reason}\n{tests}")
     if status == "skipped":
         return Cell("skipped", f"skipped: {reason}", tests)
     if status == "untestable":
@@ -138,8 +147,28 @@ def build_matrix(runs: list[Run]) -> Matrix:
     return Matrix(runs, sections, rows, cells)
 
 
+def state_of(verdict: str) -> str:
+    """A verdict as a cell state (a CSS class)."""
+    return verdict.replace(" ", "-")
+
+
 def today_of(claim: dict[str, Any]) -> str | None:
-    return claim.get("today") if claim.get("verdict") in ("outdated", "incorrect") else None
+    return claim.get("today") if claim.get("verdict") in VERDICTS[1:] else None
+
+
+def basis_of(claim: dict[str, Any]) -> str | None:
+    """What the claim's verdict rests on, in words (older results have no basis)."""
+    return (claim.get("basis") or {}).get("label")
+
+
+def groups(matrix: "Matrix") -> list[tuple[str, list[dict[str, Any]]]]:
+    """(heading, claims) by section; the claims beyond the tutorial's words apart, last."""
+    found = [(f"{key}. {title}", [c for c in matrix.claims
+                                  if c["section"] == key and not c.get("beyond")])
+             for key, title in matrix.sections.items()]
+    found.append(("Beyond the tutorial's words: claims the suite adds to a passage",
+                  [c for c in matrix.claims if c.get("beyond")]))
+    return [(heading, rows) for heading, rows in found if rows]
 
 
 def _quote(claim: dict[str, Any]) -> str:
@@ -161,7 +190,7 @@ def verdict_text(matrix: Matrix, claim: dict[str, Any]) -> tuple[str, str | None
     """The claim's verdict and today, or, where the versions differ, each version's."""
     found = verdicts(matrix, claim["id"])
     if len(found) <= 1:
-        return claim.get("verdict") or "—", today_of(claim)
+        return claim.get("shown") or claim.get("verdict") or "—", today_of(claim)
     return "differs by version", "; ".join(f"{', '.join(v)}: {k}" for k, v in found.items())
 
 
@@ -179,11 +208,8 @@ def render_markdown(matrix: Matrix) -> str:
     lines = ["# Tutorial claims per Kubernetes version", ""]
     lines += [f"- **{md(r.version)}**: {md(_run_summary(r))} ({md(r.timestamp)})"
               for r in matrix.runs]
-    for section, title in matrix.sections.items():
-        rows = [c for c in matrix.claims if c["section"] == section]
-        if not rows:
-            continue
-        lines += ["", f"## {md(section)}. {md(title)}", ""]
+    for heading, rows in groups(matrix):
+        lines += ["", f"## {md(heading)}", ""]
         lines += ["| claim | verdict | " + " | ".join(md(v) for v in versions) + " |",
                   "| --- | --- |" + " --- |" * len(versions)]
         for claim in rows:
@@ -192,8 +218,14 @@ def render_markdown(matrix: Matrix) -> str:
             if claim.get("quote"):
                 where = md(str(claim.get("lines")))
                 text += f"<br>*tutorial, lines {where}:* “{md(_quote(claim))}”"
+            if claim.get("holds"):
+                text += f"<br>*holds:* {md(claim['holds'])}"
             if today:
                 text += f"<br>*today:* {md(today)}"
+            if basis_of(claim):
+                text += f"<br>*basis:* {md(str(basis_of(claim)))}"
+            if claim.get("beyond"):
+                text += f"<br>*beyond the tutorial's words:* {md(claim['beyond'])}"
             values = [md(matrix.cells[(claim["id"], v)].text) for v in versions]
             cells = [text, md(verdict), *values]
             lines.append("| " + " | ".join(cells) + " |")
@@ -208,6 +240,8 @@ thead th { background: #37474f; color: #fff; position: sticky; top: 0; }
 tr.section th { background: #eceff1; font-size: 1.05em; }
 .id { font-family: ui-monospace, monospace; font-size: .92em; }
 .today { color: #5c4300; margin-top: .25em; }
+.holds { color: #3d4a00; margin-top: .25em; }
+.basis, .beyond { color: #37474f; font-size: .92em; margin-top: .25em; }
 .quote { color: #37474f; font-style: italic; margin-top: .25em; }
 .runs td { border: none; padding: .15em .8em .15em 0; }
 .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .4em 1.4em; }
@@ -233,19 +267,22 @@ def render_html(matrix: Matrix, generated: str) -> str:
             "<th>claim</th><th>verdict</th>"]
     out += [f"<th>{e(v)}</th>" for v in versions]
     out.append("</tr></thead><tbody>")
-    for section, title in matrix.sections.items():
-        rows = [c for c in matrix.claims if c["section"] == section]
-        if not rows:
-            continue
+    for heading, rows in groups(matrix):
         out.append(f'<tr class="section"><th colspan="{2 + len(versions)}">'
-                   f"{e(section)}. {e(title)}</th></tr>")
+                   f"{e(heading)}</th></tr>")
         for claim in rows:
             verdict, today = verdict_text(matrix, claim)
             out.append(f'<tr id="{e(claim["id"])}"><td><div class="id">{e(claim["id"])}</div>'
                        f'<div class="text">{e(claim["text"])}</div>'
                        + (f'<div class="quote">tutorial, lines {e(str(claim.get("lines")))}: '
                           f"“{e(_quote(claim))}”</div>" if claim.get("quote") else "")
+                       + (f'<div class="holds"><b>holds:</b> {e(claim["holds"])}</div>'
+                          if claim.get("holds") else "")
                        + (f'<div class="today"><b>today:</b> {e(today)}</div>' if today else "")
+                       + (f'<div class="basis"><b>basis:</b> {e(str(basis_of(claim)))}</div>'
+                          if basis_of(claim) else "")
+                       + (f'<div class="beyond"><b>beyond the tutorial\'s words:</b> '
+                          f'{e(claim["beyond"])}</div>' if claim.get("beyond") else "")
                        + f"</td><td>{e(verdict)}</td>")
             for version in versions:
                 c = matrix.cells[(claim["id"], version)]
@@ -255,21 +292,35 @@ def render_html(matrix: Matrix, generated: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", default="reports/claims-matrix",
-                        help="output path without suffix: writes OUTPUT.html and OUTPUT.md")
+def report_parser(doc: str, default: str, output_help: str) -> argparse.ArgumentParser:
+    """The command line every report of claims-results.json files takes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("-o", "--output", type=Path, default=Path(default), help=output_help)
     parser.add_argument("results", nargs="+", type=Path, help="claims-results.json files")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def read_runs(paths: list[Path], prog: str) -> tuple[list[Run], list[str]] | None:
+    """The latest run of each version, or None once the reason is printed in one line."""
     try:
-        runs, notes = latest_per_version([load_run(p) for p in args.results])
+        return latest_per_version([load_run(p) for p in paths])
     except InputError as err:
-        print(f"claims_matrix: {err}", file=sys.stderr)
+        print(f"{prog}: {err}", file=sys.stderr)
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = report_parser(__doc__, "reports/claims-matrix",
+                         "output path without suffix: writes OUTPUT.html and OUTPUT.md"
+                         ).parse_args(argv)
+    read = read_runs(args.results, "claims_matrix")
+    if read is None:
         return 1
+    runs, notes = read
     for note in notes:
         print(f"claims_matrix: {note}", file=sys.stderr)
     matrix = build_matrix(runs)
-    base = Path(re.sub(r"\.(html|md)$", "", args.output))
+    base = Path(re.sub(r"\.(html|md)$", "", str(args.output)))
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     try:
         base.parent.mkdir(parents=True, exist_ok=True)

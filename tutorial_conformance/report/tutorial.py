@@ -11,7 +11,6 @@ today, and links to its tests' evidence in each run's Allure report (html/index.
 next to the run's allure-results, when there is one).
 """
 
-import argparse
 import hashlib
 import html
 import json
@@ -25,7 +24,8 @@ from tutorial_conformance.report import matrix as cm  # the matrix's runs and ce
 from tutorial_conformance.toolkit.catalogue import TUTORIAL
 
 # Worst first: the colour of a passage is its claim's worst state over the versions.
-SEVERITY = ["failed", "incorrect", "outdated", "confirmed", "skipped", "not-run", "untestable"]
+SEVERITY = ["failed", "incorrect", "outdated", "partly-correct", "differs", "confirmed", "skipped",
+            "not-run", "untestable"]
 
 
 @dataclass(frozen=True)
@@ -120,11 +120,19 @@ def box(note: Annotation) -> str:
         rows.append(f'<tr id="{e(claim["id"])}@{e(c.version)}"><th>{e(c.version)}</th>'
                     f'<td class="{c.cell.state}">{e(c.cell.text)}</td><td>{evidence}</td></tr>')
     todays = dict.fromkeys(c.today for c in note.cells if c.today)
-    return (f'<aside class="note {note.state}" id="{e(claim["id"])}">'
+    beyond = claim.get("beyond")
+    return (f'<aside class="note {note.state}{" beyond" if beyond else ""}" '
+            f'id="{e(claim["id"])}">'
             f'<div class="id">{e(claim["id"])} · lines {e(str(claim.get("lines")))}</div>'
-            f'<div class="claim">{e(claim["text"])}</div>'
+            + (f'<div class="beyond"><b>beyond the tutorial\'s words:</b> {e(beyond)}</div>'
+               if beyond else "")
+            + f'<div class="claim">{e(claim["text"])}</div>'
             f'<table class="versions">{"".join(rows)}</table>'
+            + (f'<div class="holds"><b>holds:</b> {e(claim["holds"])}</div>'
+               if claim.get("holds") else "")
             + "".join(f'<div class="today"><b>today:</b> {e(t)}</div>' for t in todays)
+            + (f'<div class="basis"><b>basis:</b> {e(str(cm.basis_of(claim)))}</div>'
+               if cm.basis_of(claim) else "")
             + "</aside>")
 
 
@@ -138,6 +146,10 @@ aside.note { font: 13px/1.4 system-ui, sans-serif; border-left: 4px solid #999;
   padding: .3em .6em; margin: .2em 0 .6em; background: #fafafa; }
 aside .id { font-family: ui-monospace, monospace; font-size: .92em; }
 aside .today { color: #5c4300; margin-top: .25em; }
+aside .holds { color: #3d4a00; margin-top: .25em; }
+aside .basis { color: #37474f; font-size: .92em; margin-top: .25em; }
+aside.beyond { border-left-style: dashed; background: #f4f4f8; }
+aside .beyond { color: #3b1f5f; font-size: .92em; }
 aside a { word-break: break-all; }
 table.versions { border-collapse: collapse; margin-top: .25em; }
 table.versions th, table.versions td { padding: .1em .4em; text-align: left; }
@@ -171,16 +183,12 @@ def render(runs: list[cm.Run], text: str, out: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", type=Path,
-                        default=Path("reports/annotated-tutorial.html"))
-    parser.add_argument("results", nargs="+", type=Path, help="claims-results.json files")
-    args = parser.parse_args(argv)
-    try:
-        runs, _ = cm.latest_per_version([cm.load_run(p) for p in args.results])
-    except cm.InputError as err:
-        print(f"annotated_tutorial: {err}", file=sys.stderr)
+    args = cm.report_parser(__doc__, "reports/annotated-tutorial.html", "the page to write"
+                            ).parse_args(argv)
+    read = cm.read_runs(args.results, "annotated_tutorial")
+    if read is None:
         return 1
+    runs, _ = read
     text = TUTORIAL.read_text(encoding="utf-8")
     try:
         args.output.parent.mkdir(parents=True, exist_ok=True)
