@@ -2,6 +2,7 @@
 or with --check exit 1 when the file is not what the script would write."""
 
 import argparse
+import inspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 
 def generated_main(doc: str, default: Path, render: Callable[[], str],
                    argv: list[str] | None = None) -> int:
-    script = Path(sys.argv[0]).name
+    script = Path(inspect.getfile(render)).name  # the generating script, however it is run
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=default)
     parser.add_argument("--check", action="store_true")

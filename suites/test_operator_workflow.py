@@ -24,7 +24,7 @@ from tutorial_conformance.toolkit.operator_workflow import (
     VERSION,
     Workflow,
 )
-from tutorial_conformance.toolkit.printed import AGE, POD_NAME, Rule
+from tutorial_conformance.toolkit.printed import AGE, DIGEST, POD_NAME, Rule
 from tutorial_conformance.toolkit.workflow_cluster import (
     apply_sample,
     creation_line,
@@ -180,7 +180,7 @@ def test_op_makefile_img_docker_push(workflow: Workflow, t: TestContext):
                      push.stdout, re.M)
     assert line, "no `0.0.1: digest: sha256:... size: N` line"
     assert result["digest"] == line.group(1)
-    t.compare(323, 327, push.stdout, PROJECT_DIR)
+    t.compare(323, 327, push.stdout, DIGEST, PROJECT_DIR)
     sdk = workflow.scaffolder.name == "operator-sdk"
     assert ("IMAGE_TAG_BASE ?=" in workflow.file("Makefile")) == sdk
 

@@ -17,7 +17,9 @@ from tutorial_conformance.toolkit.catalogue import (
     Catalogue,
     claim_decorations,
     load_catalogue,
+    span,
 )
+from tutorial_conformance.toolkit.tutorial import lines as tutorial_lines
 
 # Why a line cannot be checked on a cluster.
 REASONS = {
@@ -40,11 +42,6 @@ class Line:
     text: str
     state: str  # quoted, compared, not checkable, unjudged (the backlog), blank, missing
     by: tuple[str, ...] = ()  # the claims; for `not checkable`, the reason's key and words
-
-
-def span(lines: str) -> tuple[int, int]:
-    first, _, last = str(lines).partition("-")
-    return int(first), int(last or first)
 
 
 def not_checkable(path: Path = CATALOGUE) -> list[tuple[int, int, str, str]]:
@@ -70,14 +67,10 @@ def compared_blocks(suites: Path = SUITES) -> dict[tuple[int, int], list[str]]:
                             for a in node.args[:2])):
                 first, last = node.args[0].value, node.args[1].value
                 # The command that printed the block, on the line before it, ran too.
-                if first > 1 and tutorial_line(first - 1).startswith("➜"):
+                if first > 1 and tutorial_lines()[first - 2].startswith("➜"):
                     first -= 1
                 found.setdefault((first, last), []).append(claim_id)
     return found
-
-
-def tutorial_line(number: int) -> str:
-    return TUTORIAL.read_text(encoding="utf-8").splitlines()[number - 1]
 
 
 def quoted_lines(catalogue: Catalogue, text: str) -> dict[int, list[str]]:
@@ -133,11 +126,12 @@ def coverage(catalogue: Catalogue | None = None) -> list[Line]:
 
 def problems() -> list[str]:
     """What breaks the contract: a missing line, a reason that is not one of REASONS."""
+    lines = coverage()
     found = [f"line {line.number} is neither quoted, compared nor listed as not checkable: "
-             f"{line.text[:80]!r}" for line in coverage() if line.state == "missing"]
+             f"{line.text[:80]!r}" for line in lines if line.state == "missing"]
     found += [f"not_checkable lines {first}-{last}: reason {why!r} is not one of "
               f"{sorted(REASONS)}" for first, last, why, _ in not_checkable() if why not in REASONS]
-    states = {line.number: line.state for line in coverage()}
+    states = {line.number: line.state for line in lines}
     found += [f"unjudged lines {first}-{last}: line {n} is {states.get(n, 'not in the text')} "
               "now: take it off the list" for first, last, _ in unjudged()
               for n in range(first, last + 1) if states.get(n) != "unjudged"]

@@ -309,6 +309,23 @@ def read_runs(paths: list[Path], prog: str) -> tuple[list[Run], list[str]] | Non
         return None
 
 
+def output_base(path: Path) -> Path:
+    """An output path without its .html or .md: where a report's pages go."""
+    return path.with_suffix("") if path.suffix in (".html", ".md") else path
+
+
+def write_pages(prog: str, pages: dict[Path, str]) -> bool:
+    """Writes each page; False once the one that cannot be written is said in one line."""
+    for path, text in pages.items():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as err:
+            print(f"{prog}: cannot write {path}: {err}", file=sys.stderr)
+            return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = report_parser(__doc__, "reports/claims-matrix",
                          "output path without suffix: writes OUTPUT.html and OUTPUT.md"
@@ -320,14 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(f"claims_matrix: {note}", file=sys.stderr)
     matrix = build_matrix(runs)
-    base = Path(re.sub(r"\.(html|md)$", "", str(args.output)))
+    base = output_base(args.output)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    try:
-        base.parent.mkdir(parents=True, exist_ok=True)
-        base.with_name(base.name + ".html").write_text(render_html(matrix, generated), "utf-8")
-        base.with_name(base.name + ".md").write_text(render_markdown(matrix), "utf-8")
-    except OSError as err:
-        print(f"claims_matrix: cannot write {base}.html/.md: {err}", file=sys.stderr)
+    if not write_pages("claims_matrix", {
+            base.with_name(base.name + ".html"): render_html(matrix, generated),
+            base.with_name(base.name + ".md"): render_markdown(matrix)}):
         return 1
     print(f"claims matrix: {base}.html, {base}.md "
           f"({len(matrix.claims)} claims x {len(runs)} version(s))")

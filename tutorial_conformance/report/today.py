@@ -14,13 +14,14 @@ text; a claim's versions say from which version on it holds.
 
 import html
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tutorial_conformance.report import matrix as cm
 from tutorial_conformance.report.tutorial import evidence_links
-from tutorial_conformance.toolkit.catalogue import TUTORIAL
+from tutorial_conformance.toolkit.catalogue import TUTORIAL, span
 
 CHANGED = ("outdated", "incorrect", "partly correct")
 
@@ -32,11 +33,6 @@ class Change:
     claim: dict[str, Any]
     today: list[str]  # the lines today
     block: bool  # True: the printed lines are replaced; False: a note after them
-
-
-def span(lines: str) -> tuple[int, int]:
-    first, _, last = str(lines).partition("-")
-    return int(first), int(last or first)
 
 
 def changes(run: cm.Run) -> list[Change]:
@@ -74,11 +70,11 @@ def since(runs: list[cm.Run], claim_id: str) -> str:
     return f"{held[0]} on" if len(held) > 1 else f"{held[0]} (the only version run)"
 
 
-def text_today(text: str, found: list[Change]) -> str:
-    """The tutorial's plain text with the blocks replaced and each note added after its
-    passage (for an educator's diff against suites/tutorial.txt)."""
+def walk(text: str, found: list[Change]) -> Iterator[tuple[int, str | Change]]:
+    """The tutorial in order, as (line number, its text), or (first line, a block's Change)
+    in place of the lines it replaces, and after each line (or block) the notes that follow
+    it as (line number, Change)."""
     lines = text.splitlines()
-    out: list[str] = []
     blocks = {c.first: c for c in found if c.block}
     notes: dict[int, list[Change]] = {}
     for c in found:
@@ -86,17 +82,25 @@ def text_today(text: str, found: list[Change]) -> str:
             notes.setdefault(c.last, []).append(c)
     number = 1
     while number <= len(lines):
-        if number in blocks:
-            change = blocks[number]
-            out += change.today
-            skipped = range(number, change.last + 1)
-            number = change.last + 1
+        block = blocks.get(number)
+        yield number, block or lines[number - 1]
+        last = block.last if block else number
+        for line in range(number, last + 1):
+            yield from ((line, note) for note in notes.get(line, []))
+        number = last + 1
+
+
+def text_today(text: str, found: list[Change]) -> str:
+    """The tutorial's plain text with the blocks replaced and each note added after its
+    passage (for an educator's diff against suites/tutorial.txt)."""
+    out: list[str] = []
+    for _, item in walk(text, found):
+        if isinstance(item, str):
+            out.append(item)
+        elif item.block:
+            out += item.today
         else:
-            out.append(lines[number - 1])
-            skipped = range(number, number + 1)
-            number += 1
-        for line in skipped:
-            out += [f"[today, {c.claim['id']}: {c.today[0]}]" for c in notes.get(line, [])]
+            out.append(f"[today, {item.claim['id']}: {item.today[0]}]")
     return "\n".join(out) + "\n"
 
 
@@ -140,11 +144,6 @@ def render_html(runs: list[cm.Run], text: str, found: list[Change], out: Path) -
     e = html.escape
     run = runs[-1]
     lines = text.splitlines()
-    starts = {c.first: c for c in found if c.block}
-    notes: dict[int, list[Change]] = {}
-    for c in found:
-        if not c.block:
-            notes.setdefault(c.last, []).append(c)
 
     def meta(change: Change) -> str:
         claim = change.claim
@@ -167,25 +166,18 @@ def render_html(runs: list[cm.Run], text: str, found: list[Change], out: Path) -
     if stand_ins:
         parts.append(f"<p>Section VI ran with {e('; '.join(stand_ins))}: its outputs below are "
                      "that tool's.</p>")
-    number = 1
-    while number <= len(lines):
-        change = starts.get(number)
-        if change:
-            old = "\n".join(lines[change.first - 1:change.last])
-            parts.append(f'<div class="change" id="today-{e(change.claim["id"])}-L{number}">'
-                         f"{meta(change)}<del>{e(old)}</del><ins>{e(chr(10).join(change.today))}"
-                         "</ins></div>")
-            covered = range(number, change.last + 1)
-            number = change.last + 1
-        else:
+    for number, item in walk(text, found):
+        if isinstance(item, str):
             parts.append(f'<div class="line" id="L{number}"><span class="no">{number:>3} </span>'
-                         f"{e(lines[number - 1])}</div>")
-            covered = range(number, number + 1)
-            number += 1
-        for line in covered:
-            for note in notes.get(line, []):
-                parts.append(f'<div class="change" id="today-{e(note.claim["id"])}">'
-                             f"{meta(note)}<ins>today: {e(note.today[0])}</ins></div>")
+                         f"{e(item)}</div>")
+        elif item.block:
+            old = "\n".join(lines[item.first - 1:item.last])
+            parts.append(f'<div class="change" id="today-{e(item.claim["id"])}-L{number}">'
+                         f"{meta(item)}<del>{e(old)}</del><ins>{e(chr(10).join(item.today))}"
+                         "</ins></div>")
+        else:
+            parts.append(f'<div class="change" id="today-{e(item.claim["id"])}">'
+                         f"{meta(item)}<ins>today: {e(item.today[0])}</ins></div>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -200,15 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     runs, _ = read
     text = TUTORIAL.read_text(encoding="utf-8")
     found = changes(runs[-1])
-    base = args.output.with_suffix("") if args.output.suffix in (".html", ".md") else args.output
+    base = cm.output_base(args.output)
     page = base.with_name(base.name + ".html")
-    try:
-        base.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(render_html(runs, text, found, page), encoding="utf-8")
-        base.with_name(base.name + ".md").write_text(text_today(text, found), encoding="utf-8")
-        (base.parent / "errata.md").write_text(errata(runs, found), encoding="utf-8")
-    except OSError as err:
-        print(f"tutorial_today: cannot write {base}.html/.md: {err}", file=sys.stderr)
+    if not cm.write_pages("tutorial_today", {
+            page: render_html(runs, text, found, page),
+            base.with_name(base.name + ".md"): text_today(text, found),
+            base.parent / "errata.md": errata(runs, found)}):
         return 1
     print(f"tutorial today: {page}, {base}.md, {base.parent / 'errata.md'} "
           f"({len(found)} changes from {runs[-1].version})")

@@ -190,11 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     runs, _ = read
     text = TUTORIAL.read_text(encoding="utf-8")
-    try:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(render(runs, text, args.output), encoding="utf-8")
-    except OSError as err:
-        print(f"annotated_tutorial: cannot write {args.output}: {err}", file=sys.stderr)
+    if not cm.write_pages("annotated_tutorial", {args.output: render(runs, text, args.output)}):
         return 1
     print(f"annotated tutorial: {args.output}")
     return 0
