@@ -7,6 +7,7 @@ again). Takes about 45 minutes; run it on an otherwise idle machine.
     .venv/bin/python ci/benchmark.py [--out ci/BENCHMARKS.md]
     .venv/bin/python ci/benchmark.py --parallel   # only the parallel runs' section
     .venv/bin/python ci/benchmark.py --startup    # only the start-up section
+    .venv/bin/python ci/benchmark.py --shards     # serial, 2 and 3 shards, merged
 
 --parallel measures, in one run on one reused cluster, the suite (without the tests of
 `topology`, which make a cluster of their own) serial and with pytest-xdist's -n 2 and
@@ -229,10 +230,15 @@ def main() -> int:
                         help="only the suite serial, -n 2 and -n 4 on one reused cluster")
     parser.add_argument("--startup", action="store_true",
                         help="only pytest's start-up in an environment with the suite")
+    parser.add_argument("--shards", action="store_true",
+                        help="only the suite serial and in 2 and 3 shards, merged")
     args = parser.parse_args()
     if args.startup:
         return startup(args.out)
     install_engine()
+    if args.shards:
+        from ci.benchmark_shards import shards
+        return shards(args.out, dict(os.environ))
     if args.parallel:
         return parallel(args.out)
     bench = Path(tempfile.mkdtemp(prefix="tutorial-suite-bench.", dir="/var/tmp"))

@@ -3,11 +3,14 @@
     tutorial-conformance list                      # the claims catalogue, no cluster needed
     tutorial-conformance run [PYTEST ARGS...]      # the suite, then its reports
     tutorial-conformance report [--reports-dir D]  # the reports of the last run in D
+    tutorial-conformance merge [--reports-dir D] SHARD_DIR...  # shards into one run, its reports
 
 `run` is pytest on the installed suite with the suite's settings, its results in
 --reports-dir (default ./reports): JUnit (junit.xml), Allure results, claims-results.json;
 then `report`: the Allure HTML (html/index.html), the claims matrix, the annotated
-tutorial, the tutorial as it runs today and its errata. Any pytest argument passes
+tutorial, the tutorial as it runs today and its errata. `merge` joins the reports directories of
+the shards of one run (`run --tutorial-shard=I/N`, each on its own machine) into D, then
+makes the reports there. Any pytest argument passes
 through: -k CLAIM_ID, -m section_v, -n 2, and the suite's --tutorial-* options
 (`tutorial-conformance run --help` lists them).
 """
@@ -21,6 +24,7 @@ import pytest
 from tutorial_conformance.plugin import suites_dir
 
 USAGE_ERROR = 4
+COMMANDS = ("list", "run", "report", "merge")
 
 
 def reports_dir(args: list[str]) -> tuple[Path, list[str]]:
@@ -72,16 +76,38 @@ def report(reports: Path) -> int:
             or today.main(["-o", str(reports / "tutorial-today"), *results]))
 
 
+def merge(args: list[str]) -> int:
+    from tutorial_conformance.report.merge import MergeError
+    from tutorial_conformance.report.merge import merge as merge_shards
+
+    reports, shards = reports_dir(args)
+    if not shards or any(s.startswith("-") for s in shards):
+        print("tutorial-conformance: merge takes --reports-dir D and the shards' reports "
+              "directories", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        missing = merge_shards([Path(s) for s in shards], reports)
+    except MergeError as err:
+        print(f"tutorial-conformance: merge: {err}", file=sys.stderr)
+        return USAGE_ERROR
+    made = report(reports)
+    if missing:
+        print(f"tutorial-conformance: merge: shard(s) {', '.join(map(str, missing))} missing: "
+              "their claims are not run", file=sys.stderr)
+        return 1
+    return made
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="tutorial-conformance", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["list", "run", "report"])
+    parser.add_argument("command", choices=COMMANDS)
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if argv else USAGE_ERROR
-    if argv[0] not in ("list", "run", "report"):
-        print(f"tutorial-conformance: no command {argv[0]!r} (list, run or report)",
+    if argv[0] not in COMMANDS:
+        print(f"tutorial-conformance: no command {argv[0]!r} ({', '.join(COMMANDS)})",
               file=sys.stderr)
         return USAGE_ERROR
     command, rest = argv[0], argv[1:]
@@ -90,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             return int(pytest.main([str(suites_dir()), "--tutorial-list-claims", *rest]))
         if command == "run":
             return run(rest)
+        if command == "merge":
+            return merge(rest)
         reports, extra = reports_dir(rest)
         if extra:
             print(f"tutorial-conformance: report takes only --reports-dir, not {extra}",

@@ -74,6 +74,11 @@ OPTIONS: dict[str, tuple[str | None, dict]] = {
         default=None, metavar="DIR",
         help="a directory of your own copies of the tutorial's manifests: each file there "
         "replaces the suite's of the same path under manifests/ (redis/pod.yaml, ...)")),
+    "shard": (None, dict(
+        default=None, metavar="I/N",
+        help="run shard I of N: whole modules, balanced by the durations measured in "
+        "suites/durations.json; each shard makes its own cluster and writes its own results "
+        "(`tutorial-conformance merge` joins them)")),
     "inject-fault": (None, dict(
         default=None, metavar="CLAIM_ID",
         help="run only the tests of this claim, each with the claim's fault applied "

@@ -119,7 +119,8 @@ def cell(claim: dict[str, Any] | None) -> Cell:
         return Cell("skipped", f"skipped: {reason}", tests)
     if status == "untestable":
         return Cell("untestable", f"untestable ({reason})", "")
-    return Cell("not-run", "not run", tests)
+    return Cell("not-run", "not run", f"{claim['reason']}\n{tests}" if claim.get("reason")
+                else tests)
 
 
 @dataclass(frozen=True)
