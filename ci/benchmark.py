@@ -1,18 +1,16 @@
-"""Measures the offline toolchain and the suite, side by side in one run, and writes
-ci/BENCHMARKS.md: the cold image build (empty caches, none of the toolchain's images, no
-build cache), the warm rebuild, kind cluster creation, the suite's wall time per module,
-and section VI's workflow cold (the suite's first run: empty Go caches) and warm (run
-again). Takes about 45 minutes; run it on an otherwise idle machine.
+"""Measures the offline toolchain and the suite, side by side, into ci/BENCHMARKS.md.
 
-    .venv/bin/python ci/benchmark.py [--out ci/BENCHMARKS.md]
-    .venv/bin/python ci/benchmark.py --parallel   # only the parallel runs' section
-    .venv/bin/python ci/benchmark.py --startup    # only the start-up section
-    .venv/bin/python ci/benchmark.py --shards     # serial, 2 and 3 shards, merged
+Run it on an otherwise idle machine.
 
---parallel measures, in one run on one reused cluster, the suite (without the tests of
-`topology`, which make a cluster of their own) serial and with pytest-xdist's -n 2 and
--n 4, and writes that section of ci/BENCHMARKS.md, keeping the rest (about 30 minutes).
---startup measures what the installed suite adds to an unrelated pytest run.
+    .venv/bin/python ci/benchmark.py [--out ci/BENCHMARKS.md]   # both sections, ~95 min
+    .venv/bin/python ci/benchmark.py --build    # the cold build and the warm rebuild
+    .venv/bin/python ci/benchmark.py --suite    # serial, -n 2, shards, section VI cold/warm
+    .venv/bin/python ci/benchmark.py --startup  # what the installed suite adds to pytest
+    bash ci/benchmark-fresh.sh                  # the README's first command, fresh machine
+
+The build section starts from empty caches (its own SUITE_CACHE, GOCACHE and GOMODCACHE),
+none of the toolchain's images and no BuildKit cache. The suite section is
+ci/benchmark_suite.py. Each replaces its own section of the file and keeps the others.
 """
 
 from __future__ import annotations
@@ -25,8 +23,6 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,11 +32,9 @@ sys.path.insert(0, str(REPO))
 from tutorial_conformance.toolkit.commands import CommandError, docker, run  # noqa: E402
 from tutorial_conformance.toolkit.toolchain import pinned  # noqa: E402
 
-CLUSTER = "tutorial-suite-bench"
 # Images the toolchain builds or stands in for; a cold build starts without them.
 TOOLCHAIN_IMAGES = ("tutorial-suite/", "registry.k8s.io/", "redis:", "memcached:", "golang:",
                     "gcr.io/distroless/", "envoyproxy/")
-WORKFLOW_MODULE = "suites/test_operator_workflow.py"
 STEP_TIMEOUT = 3 * 3600  # a cold build of a new Kubernetes version took 35 min on a busy day
 
 
@@ -82,34 +76,6 @@ def outcome_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts[k]} {k}" for k in ("passed", "failed", "skipped") if counts.get(k))
 
 
-@contextmanager
-def bench_cluster(env: dict[str, str], logs: Path) -> Iterator[float]:
-    """Creates the benchmark's cluster, yields its creation time, deletes it after."""
-    try:
-        yield timed([sys.executable, "-c", CREATE, CLUSTER], env, logs / "create.log")
-    finally:
-        run(["kind", "delete", "cluster", "--name", CLUSTER], env=env, timeout=300,
-            check=False)
-
-
-CREATE = """
-import sys
-from pathlib import Path
-from tutorial_conformance.toolkit import kind
-from tutorial_conformance.toolkit.toolchain import find_binary
-name = sys.argv[1]
-kind.up(kind.KindSpec(name=name, kubeconfig=Path(f".pytest-kind/{name}/kubeconfig"),
-                      kind_path=find_binary("kind"), kubectl_path=find_binary("kubectl"),
-                      image_source="offline"))
-"""
-
-
-def pytest(args: list[str], junit: Path, env: dict[str, str], log: Path) -> float:
-    return timed([str(REPO / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider",
-                f"--cluster-name={CLUSTER}", "--tutorial-image-source=offline", "--keep-cluster",
-                f"--junitxml={junit}", *args], env, log, check=False)
-
-
 def install_engine() -> None:
     """`bash ci/install-engine.sh`: its output, captured, is echoed to this script's stdout
     and stderr once it ends; a failure or a timeout raises, as check=True did."""
@@ -125,44 +91,6 @@ def machine() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
     engine = docker("version", "--format", "{{.Server.Version}}", timeout=600).strip()
     return f"{cores} cores, {mem} GiB, Docker {engine}"
-
-
-PARALLEL_SECTION = "## Parallel runs"
-
-
-def parallel(out: Path) -> int:
-    """The suite serial, -n 2, -n 4 on one reused cluster; its section of `out`."""
-    env = dict(os.environ)
-    logs = Path(tempfile.mkdtemp(prefix="tutorial-suite-bench.", dir="/var/tmp"))
-    rows = []
-    try:
-        with bench_cluster(env, logs):
-            for workers in (None, 2, 4):
-                label = "serial" if workers is None else f"-n {workers}"
-                args = ["-m", "not topology", *(["-n", str(workers)] if workers else [])]
-                print(f"[benchmark] suite {label}", file=sys.stderr)
-                junit = logs / f"run-{workers or 1}.xml"
-                wall = pytest(args, junit, env, logs / f"run-{workers or 1}.log")
-                total: dict[str, int] = defaultdict(int)
-                for _, outcome in per_module(junit).values():
-                    for kind, n in outcome.items():
-                        total[kind] += n
-                rows.append(f"| {label} | {wall:.0f} s | {outcome_text(total)} |")
-    except (BenchmarkError, CommandError) as e:
-        print(f"benchmark: {e} (logs: {logs})", file=sys.stderr)
-        return 1
-    section = [
-        PARALLEL_SECTION, "",
-        f"Measured by `.venv/bin/python ci/benchmark.py --parallel` on "
-        f"{datetime.now(UTC):%Y-%m-%d} ({machine()}, Kubernetes "
-        f"{pinned('KUBERNETES_VERSION')}): the suite without its `topology` tests, one run "
-        "after the other on one cluster made before them and reused (`--keep-cluster`), "
-        "pytest's wall time.", "",
-        "| run | wall time | tests |", "| --- | --- | --- |", *rows, "",
-    ]
-    replace_section(out, PARALLEL_SECTION, section)
-    shutil.rmtree(logs, ignore_errors=True)
-    return 0
 
 
 def replace_section(out: Path, title: str, section: list[str]) -> None:
@@ -223,24 +151,14 @@ def startup(out: Path) -> int:
     return 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "ci/BENCHMARKS.md")
-    parser.add_argument("--parallel", action="store_true",
-                        help="only the suite serial, -n 2 and -n 4 on one reused cluster")
-    parser.add_argument("--startup", action="store_true",
-                        help="only pytest's start-up in an environment with the suite")
-    parser.add_argument("--shards", action="store_true",
-                        help="only the suite serial and in 2 and 3 shards, merged")
-    args = parser.parse_args()
-    if args.startup:
-        return startup(args.out)
-    install_engine()
-    if args.shards:
-        from ci.benchmark_shards import shards
-        return shards(args.out, dict(os.environ))
-    if args.parallel:
-        return parallel(args.out)
+BUILD_SECTION = "## Cold build"
+SUITE_SECTION = "## The suite: serial, -n 2, shards, section VI cold and warm"
+FRESH_SECTION = "## The README's first command on a fresh machine"
+FRESH_TARGET = 25 * 60
+
+
+def build(out: Path) -> None:
+    """The cold build from empty caches, the warm rebuild, and the cold build per step."""
     bench = Path(tempfile.mkdtemp(prefix="tutorial-suite-bench.", dir="/var/tmp"))
     cache = bench / "cache"
     env = {**os.environ, "SUITE_CACHE": str(cache), "GOCACHE": str(bench / "go-build"),
@@ -252,48 +170,90 @@ def main() -> int:
         cold = timed(["bash", "ci/images/build.sh"], env, bench / "cold.log")
         warm = timed(["bash", "ci/images/build.sh"], env, bench / "warm.log")
         steps = {p.name: int(p.read_text()) for p in sorted((cache / "stamps").iterdir())}
-        print("[benchmark] cluster and suite", file=sys.stderr)
-        with bench_cluster(env, bench) as create:
-            suite = pytest([], bench / "junit.xml", env, bench / "suite.log")
-            modules = per_module(bench / "junit.xml")
-            workflow_warm = pytest([WORKFLOW_MODULE], bench / "workflow.xml", env,
-                                   bench / "workflow.log")
-            workflow = per_module(bench / "workflow.xml")
-    except (BenchmarkError, CommandError) as e:
-        print(f"benchmark: {e}", file=sys.stderr)
-        return 1
     finally:
         shutil.rmtree(bench, ignore_errors=True)
-    wf_name = Path(WORKFLOW_MODULE).stem
-    wf_cold = modules.get(wf_name, (0.0, {}))
-    wf_warm = workflow.get(wf_name, (0.0, {}))
-    lines = [
-        "# Benchmarks", "",
-        f"Measured by `.venv/bin/python ci/benchmark.py` on {datetime.now(UTC):%Y-%m-%d} on "
-        f"this machine ({machine()}, Kubernetes {pinned('KUBERNETES_VERSION')}, kind "
-        f"{pinned('KIND_VERSION')}), each figure in the same run. The cold build starts from "
-        "empty caches (its own SUITE_CACHE, GOCACHE and GOMODCACHE), none of the toolchain's "
-        "images and no BuildKit cache; it excludes installing the Docker engine and the "
-        "Python environment.", "",
+    replace_section(out, BUILD_SECTION, [
+        BUILD_SECTION, "",
+        f"Measured by `.venv/bin/python ci/benchmark.py` on {datetime.now(UTC):%Y-%m-%d} "
+        f"({machine()}, Kubernetes {pinned('KUBERNETES_VERSION')}, kind "
+        f"{pinned('KIND_VERSION')}): `bash ci/images/build.sh` from empty caches (its own "
+        "SUITE_CACHE, GOCACHE and GOMODCACHE), none of the toolchain's images and no BuildKit "
+        "cache, then again with everything cached; without installing the Docker engine and "
+        "the Python environment.", "",
         "| what | wall time |", "| --- | --- |",
-        f"| cold image build (`ci/images/build.sh`) | {cold:.0f} s |",
-        f"| warm rebuild (everything cached) | {warm:.0f} s |",
-        "| kind cluster creation (1 control plane, 2 workers, until nodes Ready and DNS up) "
-        f"| {create:.0f} s |",
-        f"| whole suite on that cluster (pytest wall time) | {suite:.0f} s |",
-        f"| section VI workflow, cold (in that suite: empty Go caches) | {wf_cold[0]:.0f} s "
-        f"({outcome_text(wf_cold[1])}) |",
-        f"| section VI workflow, warm (run again on the same cluster) | {wf_warm[0]:.0f} s "
-        f"({outcome_text(wf_warm[1])}; pytest wall time {workflow_warm:.0f} s) |",
-        "", "## Cold build, per step", "", "| step | time |", "| --- | --- |",
-        *(f"| {name} | {secs} s |" for name, secs in steps.items()),
-        "", "## Suite, per module (sum of test durations, setup and teardown included)", "",
-        "| module | time | outcome |", "| --- | --- | --- |",
-        *(f"| {m} | {t:.1f} s | {outcome_text(c)} |" for m, (t, c) in modules.items()),
-        "",
-    ]
-    args.out.write_text("\n".join(lines))
-    print(f"[benchmark] wrote {args.out}", file=sys.stderr)
+        f"| cold build | {cold:.0f} s |", f"| warm rebuild | {warm:.0f} s |", "",
+        "Per step (a step's own wall time; steps run one after the other):", "",
+        "| step | time |", "| --- | --- |", *(f"| {n} | {t} s |" for n, t in steps.items()), ""])
+
+
+def suite(out: Path) -> None:
+    from ci.benchmark_suite import measure, section
+    logs = Path(tempfile.mkdtemp(prefix="tutorial-suite-bench.", dir="/var/tmp"))
+    try:
+        figures = measure(logs, dict(os.environ))
+    finally:
+        # Each run's JUnit file and reports stay (`ci/durations.py` refreshes the shards'
+        # durations from the serial run's); the Go caches, gigabytes, do not.
+        for cache in ("go-build", "go-mod", "cache"):
+            run(["chmod", "-R", "u+w", str(logs / cache)], timeout=600, check=False)
+            shutil.rmtree(logs / cache, ignore_errors=True)
+        print(f"[benchmark] the runs' JUnit files and reports: {logs}", file=sys.stderr)
+    replace_section(out, SUITE_SECTION, section(SUITE_SECTION,
+        f"Measured by `.venv/bin/python ci/benchmark.py` on {datetime.now(UTC):%Y-%m-%d} "
+        f"({machine()}, Kubernetes {pinned('KUBERNETES_VERSION')}): the whole suite "
+        "(topologies and section VI included), one run after the other, each run and each "
+        "shard on a cluster it makes and deletes (pytest's wall time, cluster creation "
+        "included), the shards split by the durations checked in (suites/durations.json). "
+        "Before them, section VI's warm-up as a fresh machine's set-up does it "
+        "(`ci/images/operator.sh` and `scaffold.sh` with empty Go caches and no BuildKit "
+        "cache). A shard on a "
+        "machine of its own takes the time of its row; the longest is the pull request's "
+        "wait.", figures))
+
+
+def fresh(out: Path, log: Path, exit_code: int) -> None:
+    """The phases of `bash ci/conformance.sh` from ci/benchmark-fresh.sh's stamped log."""
+    from ci.benchmark_fresh import phases
+    found, total = phases(log.read_text().splitlines())
+    replace_section(out, FRESH_SECTION, [
+        FRESH_SECTION, "",
+        f"Measured by `bash ci/benchmark-fresh.sh` on {datetime.now(UTC):%Y-%m-%d} "
+        f"({machine()}): `bash ci/conformance.sh` on a machine without the Docker engine, "
+        "the Python environment or any cache; each phase from the first line it prints; "
+        f"exit {exit_code}.", "",
+        "| phase | wall time |", "| --- | --- |",
+        *(f"| {name} | {secs} s |" for name, secs in found), f"| **total** | {total} s "
+        f"({total / 60:.0f} min; target at most {FRESH_TARGET // 60} min: "
+        f"{'met' if total <= FRESH_TARGET else 'missed'}) |", ""])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "ci/BENCHMARKS.md")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--build", action="store_true", help="only the cold and warm build")
+    only.add_argument("--suite", action="store_true",
+                      help="only the suite: serial, -n 2, 2 and 3 shards, section VI cold/warm")
+    only.add_argument("--startup", action="store_true",
+                      help="only pytest's start-up in an environment with the suite")
+    only.add_argument("--fresh-log", type=Path, metavar="LOG",
+                      help="the fresh-machine section from ci/benchmark-fresh.sh's log")
+    parser.add_argument("--fresh-exit", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    try:
+        if args.fresh_log:
+            fresh(args.out, args.fresh_log, args.fresh_exit)
+            return 0
+        if args.startup:
+            return startup(args.out)
+        install_engine()
+        if not args.suite:
+            build(args.out)
+        if not args.build:
+            suite(args.out)
+    except (BenchmarkError, CommandError, OSError, ValueError) as e:
+        print(f"benchmark: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -184,3 +184,25 @@ def service_name_answers_a_pod(ctx: FaultContext, _: Step) -> None:
     ctx.stack.enter_context(act.coredns_hosts(ctx, {name: first.status.pod_ip},
                                               "svc-dns-resolves-to-pod"))
     ctx.note(f"{name} now answers {first.status.pod_ip} ({first.metadata.name})")
+
+
+@fault("sfs-redis-cli-at-master", before="kubectl exec -it redis-sfs-1 -- bash")
+def master_name_gone(ctx: FaultContext, _: Step) -> None:
+    """the headless Service deleted, until the master's name no longer resolves"""
+    name = f"redis-sfs-0.redis-sfs.{ctx.namespace}.svc.cluster.local"
+    ctx.kubectl("delete", "service", "redis-sfs", "-n", ctx.namespace)
+
+    def gone() -> tuple[bool, str]:
+        out = ctx.pod_exec("redis-sfs-1", "getent", "ahostsv4", name).strip()
+        return not out, out or "no address"
+
+    wait_until(f"{name} to stop resolving in redis-sfs-1 (CoreDNS keeps an answer 30 s)",
+               gone, timeout=TIMEOUTS.api_change, interval=INTERVALS.slow)
+    ctx.note(f"service redis-sfs deleted; {name} no longer resolves in redis-sfs-1")
+
+
+@fault("sfs-replica-sync-log", before="kubectl create -f service.yaml")
+def replica_loads_from_socket(ctx: FaultContext, _: Step) -> None:
+    """redis-sfs-1 loading the RDB straight from the socket (repl-diskless-load on-empty-db)"""
+    ctx.pod_exec("redis-sfs-1", "redis-cli", "CONFIG", "SET", "repl-diskless-load",
+                 "on-empty-db", check=True)

@@ -3,6 +3,7 @@ means (no address; DNS names each pod), what an ordinary Service's virtual IP do
 Service exposes pods to, and the tutorial's order (the Service created
 after the StatefulSet, the replica recovering by itself)."""
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,25 @@ from tutorial_conformance.toolkit.dns import lookup
 from tutorial_conformance.toolkit.manifests import manifest
 from tutorial_conformance.toolkit.nodes import is_ready
 from tutorial_conformance.toolkit.outside import outside_client
-from tutorial_conformance.toolkit.printed import REDIS_TIME, without_header
+from tutorial_conformance.toolkit.printed import (
+    AGE,
+    RDB_MEMORY,
+    REDIS_TIME,
+    REPLICATION_ID,
+    without_header,
+)
 from tutorial_conformance.toolkit.redis import (
     create,
     explained,
+    last_sync,
     ready_pods,
+    redis_cli,
     replication,
+    server_info,
     wait_link_up,
 )
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS
+from tutorial_conformance.toolkit.tutorial import lines as tutorial_lines
 from tutorial_conformance.toolkit.waiting import wait_until
 
 
@@ -152,7 +163,8 @@ def test_an_ordinary_service_gives_a_virtual_ip_that_spreads_connections(t: Test
         + t.diagnose.service(t.namespace, "redis-vip"))
 
 
-@pytest.mark.claim("sfs-service-after-statefulset", "sfs-replica-log-lines")
+@pytest.mark.claim("sfs-service-after-statefulset", "sfs-replica-log-lines",
+                   "sfs-get-service-output", "sfs-replica-sync-log")
 def test_the_replica_recovers_by_itself_once_the_service_is_created(t: TestContext):
     """The tutorial's order: the StatefulSet first (the replica cannot find its master),
     then the Service, and the same replica process syncs, restarted by nobody."""
@@ -194,6 +206,7 @@ def test_the_replica_recovers_by_itself_once_the_service_is_created(t: TestConte
     assert seen.endswith("Unable to connect to MASTER: Resource temporarily unavailable"), seen
 
     create(t, "service.yaml")
+    services_listed(t)
     with t.step("the replica syncs by itself"):
         wait_link_up(t)
     after = t.core.read_namespaced_pod("redis-sfs-1", t.namespace)
@@ -201,8 +214,56 @@ def test_the_replica_recovers_by_itself_once_the_service_is_created(t: TestConte
     assert after.status.container_statuses[0].restart_count == 0, "redis-sfs-1 restarted"
     info = replication(t, "redis-sfs-1")
     assert info["role"] == "slave", explained(t, "redis-sfs-1", info)
-    assert "MASTER <-> REPLICA sync: Finished with success" in t.kubectl(
-        "logs", "-n", t.namespace, "redis-sfs-1")
+    sync_logged(t)
+
+
+def services_listed(t: TestContext) -> None:
+    """Lines 204-205: the kubernetes row lost its cluster IP in print, and the block its
+    header; the redis-sfs row is today's."""
+    with t.step("kubectl get service"):
+        ours = t.kubectl("get", "service", "-n", t.namespace).splitlines()
+        # The tutorial's namespace, default, holds both; the kubernetes Service is default's.
+        theirs = t.kubectl("get", "service", "kubernetes", "-n", "default",
+                           "--no-headers").splitlines()
+    block = t.compare(204, 205, [*ours[:1], *theirs, *ours[1:]], AGE, why={
+        204: "the print lost the kubernetes row's cluster IP (the service range's first address)"})
+    unexpected = [d for d in block.differences if d.printed_line not in (None, 204)]
+    assert not unexpected, "; ".join(
+        f"line {d.printed_line} differs: printed {d.printed!r}, today {d.today!r}"
+        for d in unexpected)
+    header, kubernetes = (d.today or "" for d in block.differences)
+    assert header.split() == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+    printed, today = tutorial_lines()[203].split(), kubernetes.split()
+    assert today[:2] + today[3:5] == printed[:4], block.render()
+    assert ipaddress.ip_address(today[2]), block.render()
+
+
+def sync_logged(t: TestContext) -> None:
+    """Lines 207-220: the replica's full sync, compared whole with its log today; each line
+    that differs is pinned to its cause, read from the Redis that ran."""
+    with t.step("kubectl logs redis-sfs-1 (the sync)"):
+        log = t.kubectl("logs", "-n", t.namespace, "redis-sfs-1")
+    version = server_info(t, "redis-sfs-1", "redis_version")
+    diskless = redis_cli(t, "redis-sfs-0", "CONFIG", "GET", "repl-diskless-sync").split()[-1]
+    t.evidence.add("Redis", f"redis_version {version}; the master's repl-diskless-sync {diskless}")
+    expected = {
+        213: (diskless == "yes", "MASTER <-> REPLICA sync: receiving streamed RDB from master "
+              "with EOF to disk", f"the master streams the RDB (repl-diskless-sync {diskless}, "
+              "the default since Redis 7.0), so the replica cannot say its size"),
+        216: (True, f"Loading RDB produced by version {version}", f"Redis {version} ran"),
+        219: (int(version.split(".")[0]) >= 7, "* Done loading RDB, keys loaded: 0, keys "
+              "expired: 0.", "logged at notice level (*) since Redis 7.0, not warning (#)"),
+    }
+    block = t.compare(207, 220, last_sync(log), REDIS_TIME, REPLICATION_ID, RDB_MEMORY,
+                      why={line: why for line, (_, _, why) in expected.items()})
+    for d in block.differences:
+        expects, text, why = expected.get(d.printed_line or 0, (False, "", ""))
+        assert expects and text in (d.today or ""), (
+            f"line {d.printed_line or '(only today)'} of the sync differs, unexplained on "
+            f"Redis {version} (repl-diskless-sync {diskless}): today {d.today!r}; "
+            + block.render())
+    assert [d.printed_line for d in block.differences] == [
+        line for line, (expects, _, _) in expected.items() if expects], block.render()
 
 
 @pytest.mark.claim("svc-dns-resolves-to-pod")
@@ -228,3 +289,24 @@ def test_a_service_name_resolves_to_its_cluster_ip_and_a_headless_ones_to_the_po
     # An ordinary Service's name is its virtual IP: no pod's address.
     assert ordinary == {vip}, f"redis-vip.{domain} -> {sorted(ordinary)}, not its cluster IP {vip}"
     assert not ordinary & addresses, f"redis-vip.{domain} resolves to a pod: {sorted(ordinary)}"
+
+
+@pytest.mark.claim("sfs-redis-cli-at-master")
+def test_redis_cli_in_the_replica_opens_a_prompt_on_the_master(t: TestContext):
+    """Lines 221-223 as a reader types them, on a terminal: bash in redis-sfs-1, then
+    redis-cli at the master's DNS name, then ping at its prompt."""
+    create(t, "statefulset.yaml", "service.yaml")
+    ready_pods(t)
+    master = f"redis-sfs-0.redis-sfs.{t.namespace}.svc.cluster.local"
+    with (t.step("kubectl exec -it redis-sfs-1 -- bash"),
+          t.kubectl.terminal("exec", "-it", "-n", t.namespace, "redis-sfs-1", "--", "bash")
+          as term):
+        term.expect(r"root@redis-sfs-1:/data#$", "bash's prompt in redis-sfs-1")
+        term.type(f"redis-cli -h {master}")
+        term.expect(r"6379>$|not connected>$", "redis-cli's prompt")
+        term.type("ping")
+        term.expect(r"(?m)^(PONG|.*(error|Could not).*)$", "redis-cli's answer to ping")
+    at = next((i for i, line in enumerate(term.lines) if "# redis-cli -h" in line), 0)
+    block = t.compare(222, 223, term.lines[at:at + 2])
+    assert block.same, block.render()
+    assert term.lines[at + 2:at + 3] == ["PONG"], f"ping answered {term.lines[at + 2:]}"

@@ -1,7 +1,14 @@
 """toolkit/printed.py: a printed block against today's, whole, line by line."""
 
 from tutorial_conformance.toolkit.evidence import Evidence
-from tutorial_conformance.toolkit.printed import AGE, POD_NAME, REDIS_TIME, compare, namespace_rule
+from tutorial_conformance.toolkit.printed import (
+    AGE,
+    POD_NAME,
+    REDIS_TIME,
+    compare,
+    namespace_rule,
+    paired,
+)
 
 TODAY_PODS = """NAME                                READY   STATUS    RESTARTS   AGE
 redis                               1/1     Running   0          2m
@@ -42,3 +49,19 @@ def test_the_evidence_keeps_the_block_as_text_and_as_data_scrubbed():
     (kept,) = evidence.blocks
     assert kept["lines"] == "176-177" and kept["same"] is False
     assert [d["printed_line"] for d in kept["differences"]] == [177]
+
+
+def test_a_lost_header_pairs_with_nothing_and_each_row_with_its_own():
+    today = ["NAME         TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)    AGE",
+             "kubernetes   ClusterIP   10.96.0.1    <none>        443/TCP    3m",
+             "redis-sfs    ClusterIP   None         <none>        6379/TCP   2s"]
+    block = compare(204, 205, today, [AGE])
+    assert [(d.printed_line, d.today) for d in block.differences] == [
+        (None, today[0]), (204, today[1])], block.render()
+
+
+def test_a_line_only_the_tutorial_has_pairs_with_nothing():
+    printed_two = ["1:S <time> * Connecting to MASTER redis-sfs-0.redis-sfs:6379",
+                   "1:S <time> # Unable to connect to MASTER: x"]
+    assert paired(printed_two, ["1:S <time> # Unable to connect to MASTER: y"]) == [
+        (0, None), (1, 0)]

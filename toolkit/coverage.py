@@ -56,11 +56,26 @@ def unjudged(path: Path = CATALOGUE) -> list[tuple[int, int, str]]:
     return [(*span(e["lines"]), e.get("note", "")) for e in raw]
 
 
+def called(module: Path, test: ast.FunctionDef) -> list[ast.FunctionDef]:
+    """The test and the functions of its module that it calls, directly or through another
+    (a block compared in a helper of the test is the test's)."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    seen, todo = {test.name: test}, [test]
+    while todo:
+        for node in ast.walk(todo.pop()):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in functions and node.func.id not in seen):
+                seen[node.func.id] = functions[node.func.id]
+                todo.append(functions[node.func.id])
+    return list(seen.values())
+
+
 def compared_blocks(suites: Path = SUITES) -> dict[tuple[int, int], list[str]]:
     """(first, last) -> the claims whose tests compare those lines as a printed block."""
     found: dict[tuple[int, int], list[str]] = {}
-    for claim_id, _, test in claim_decorations(suites):
-        for node in ast.walk(test):
+    for claim_id, module, test in claim_decorations(suites):
+        for node in (n for f in called(module, test) for n in ast.walk(f)):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "compare" and len(node.args) >= 2
                     and all(isinstance(a, ast.Constant) and isinstance(a.value, int)

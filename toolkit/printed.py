@@ -35,6 +35,10 @@ POD_NAME = Rule("a generated pod name (pod-template hash and suffix)",
                 "-<generated>")
 REDIS_TIME = Rule("a Redis log line's pid, role and timestamp",
                   r"^\d+:([CMSX]) \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2}\.\d{3}", r"<pid>:\1 <time>")
+REPLICATION_ID = Rule("a Redis master's replication ID and offset",
+                      r"(?<=Full resync from master: )[0-9a-f]{40}:\d+", "<replid>:<offset>")
+RDB_MEMORY = Rule("the memory a Redis master used when it made the RDB (a measurement)",
+                  r"(?<=RDB memory usage when created )[\d.]+ Mb", "<size> Mb")
 DIGEST = Rule("an image digest and size", r"sha256:[0-9a-f]{64} size: \d+",
               "sha256:<digest> size: <size>")
 COMMENT = Rule("the author's comment after a line", r"\s{2,}#\s.*$", "")
@@ -126,6 +130,26 @@ def normalised(lines: Sequence[str], rules: Sequence[Rule], side: str, first: in
     return out
 
 
+def paired(printed: Sequence[str], today: Sequence[str]) -> list[tuple[int | None, int | None]]:
+    """The lines of a replaced run, in order: each line of the shorter side with its most
+    alike line of the longer (a lost header pairs with nothing, not with the first row);
+    the longer side's other lines alone."""
+    if len(printed) == len(today):
+        return [(i, i) for i in range(len(printed))]
+    short, long_ = (printed, today) if len(printed) < len(today) else (today, printed)
+    picks, start = [], 0
+    for i, line in enumerate(short):
+        # Leave room for the rest of the shorter side, one line each.
+        end = len(long_) - (len(short) - i) + 1
+        best = max(range(start, end),
+                   key=lambda j: difflib.SequenceMatcher(a=line, b=long_[j]).ratio())
+        picks.append(best)
+        start = best + 1
+    match = dict(zip(picks, range(len(short)), strict=True))
+    pairs = [(match.get(j), j) for j in range(len(long_))]
+    return pairs if short is printed else [(j, k) for k, j in pairs]
+
+
 def compare(first: int, last: int, today: str | Sequence[str], rules: Sequence[Rule] = (),
             why: dict[int, str] | None = None, evidence: Evidence | None = None) -> Block:
     """Lines first..last of the tutorial against today's lines. `why`: the reason, by the
@@ -149,11 +173,11 @@ def compare(first: int, last: int, today: str | Sequence[str], rules: Sequence[R
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        for offset in range(max(a1 - a0, b1 - b0)):
-            a, b = a0 + offset, b0 + offset
-            number = first + a if a < a1 else None
+        for a, b in paired(left[a0:a1], right[b0:b1]):
+            number = first + a0 + a if a is not None else None
             block.differences.append(Difference(
-                number, printed[a] if a < a1 else None, now[b] if b < b1 else None,
+                number, printed[a0 + a] if a is not None else None,
+                now[b0 + b] if b is not None else None,
                 reasons.get(number, "unexplained") if number else "a line the tutorial lacks"))
     if evidence is not None:
         evidence.add(f"the printed block, lines {block.lines}, against today", block.render())
