@@ -110,7 +110,7 @@ def measure(logs: Path, env: dict[str, str]) -> SuiteFigures:
     figures.checks.append(verdict(ratio, WORKFLOW_TARGET,
         f"- section VI's workflow: {cold_wf[0]:.0f} s cold (the serial run, after the warm-up "
         f"of {figures.warmup:.0f} s), {warm_wf[0]:.0f} s warm: {ratio:.1f}x "
-        f"(target at most {WORKFLOW_TARGET:.0f}x)"))
+        f"(target at most {WORKFLOW_TARGET:.0f}x)") + ".")
     figures.checks.append(f"- `-n 2`: {xdist.wall:.0f} s, {xdist.wall / serial.wall:.0%} of "
                           f"serial ({serial.wall:.0f} s).")
     for n in SPLITS:

@@ -20,6 +20,7 @@ from tutorial_conformance.toolkit.operator_workflow import (
     DEPLOY,
     DEPLOYMENT,
     EDIT_MANAGER,
+    EDIT_TYPES,
     IMAGE,
     INIT,
     LOGIN,
@@ -92,7 +93,8 @@ def logged_out(ctx: FaultContext, step: Step) -> None:
 
 @fault("op-manager-image-edit", after=EDIT_MANAGER)
 def no_manager_edit(ctx: FaultContext, step: Step) -> None:
-    """the manager.yaml edit undone: the scaffold's image, controller:latest, again"""
+    """the manager.yaml edit undone: the scaffold's image, controller, which make deploy
+    sets to IMG (the login registry's path, which the nodes cannot pull)"""
     wf = workflow(step)
     path = wf.root / "config/manager/manager.yaml"
     path.write_text(path.read_text().replace(f"image: {IMAGE}:{VERSION}",
@@ -163,3 +165,15 @@ def errors_only(ctx: FaultContext, step: Step) -> None:
 
 fault("op-logs-creating-deployment", after=DEPLOY)(errors_only)
 fault("op-logs-logger-keys", after=DEPLOY)(errors_only)
+
+
+@fault("op-types-edit-as-printed", before=EDIT_TYPES)
+def scaffold_reworded(ctx: FaultContext, step: Step) -> None:
+    """the scaffold's MemcachedSpec comment worded otherwise, as another template might"""
+    path = workflow(step).root / "api/v1alpha1/memcached_types.go"
+    old = "// MemcachedSpec defines the desired state of Memcached\n"
+    text = path.read_text()
+    if old not in text:
+        raise FaultError(f"{path.name} has no {old.strip()!r} to reword")
+    path.write_text(text.replace(old, "// MemcachedSpec is what a Memcached should be\n"))
+

@@ -10,6 +10,7 @@ for the report of the tutorial as it runs today (tutorial_conformance/report/tod
 """
 
 import difflib
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -130,24 +131,44 @@ def normalised(lines: Sequence[str], rules: Sequence[Rule], side: str, first: in
     return out
 
 
+ALIKE = 0.4  # how alike two lines must be to be one line changed, not two lines apart
+
+
+def alike(a: str, b: str) -> float:
+    """How alike two lines are: their common characters, or their common start against
+    the shorter (a line that kept its head and lost or grew its tail)."""
+    head = len(os.path.commonprefix([a, b])) / max(1, min(len(a), len(b)))
+    return max(difflib.SequenceMatcher(a=a, b=b, autojunk=False).ratio(), head)
+
+
 def paired(printed: Sequence[str], today: Sequence[str]) -> list[tuple[int | None, int | None]]:
-    """The lines of a replaced run, in order: each line of the shorter side with its most
-    alike line of the longer (a lost header pairs with nothing, not with the first row);
-    the longer side's other lines alone."""
+    """The lines of a replaced run, in order: as many pairs of alike lines as can be (the
+    most alike, in order); a line with no alike line stands alone (a header the print lost,
+    a banner only the tutorial's tool printed). Runs of one length pair line by line."""
     if len(printed) == len(today):
         return [(i, i) for i in range(len(printed))]
-    short, long_ = (printed, today) if len(printed) < len(today) else (today, printed)
-    picks, start = [], 0
-    for i, line in enumerate(short):
-        # Leave room for the rest of the shorter side, one line each.
-        end = len(long_) - (len(short) - i) + 1
-        best = max(range(start, end),
-                   key=lambda j: difflib.SequenceMatcher(a=line, b=long_[j]).ratio())
-        picks.append(best)
-        start = best + 1
-    match = dict(zip(picks, range(len(short)), strict=True))
-    pairs = [(match.get(j), j) for j in range(len(long_))]
-    return pairs if short is printed else [(j, k) for k, j in pairs]
+    n, m = len(printed), len(today)
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            score = alike(printed[i], today[j])
+            best[i][j] = max(best[i + 1][j], best[i][j + 1],
+                             best[i + 1][j + 1] + score if score >= ALIKE else 0.0)
+    pairs: list[tuple[int | None, int | None]] = []
+    i = j = 0
+    while i < n and j < m:
+        score = alike(printed[i], today[j])
+        if score >= ALIKE and best[i][j] == best[i + 1][j + 1] + score:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            pairs.append((i, None))
+            i += 1
+        else:
+            pairs.append((None, j))
+            j += 1
+    pairs += [(k, None) for k in range(i, n)] + [(None, k) for k in range(j, m)]
+    return pairs
 
 
 def compare(first: int, last: int, today: str | Sequence[str], rules: Sequence[Rule] = (),

@@ -15,6 +15,7 @@ import termios
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from tutorial_conformance.toolkit.evidence import Evidence
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS
@@ -98,10 +99,25 @@ class Terminal:
     def lines(self) -> list[str]:
         return screen(self.raw)
 
+    def wait(self, timeout: float | None = None) -> int:
+        """The command's exit code once it ends by itself (what it prints meanwhile is
+        read); TerminalError if it does not end within the bound."""
+        bound = timeout or TIMEOUTS.short
+        deadline = time.monotonic() + bound
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            if select.select([self.fd], [], [], 0.1)[0] and self._read() is None:
+                break
+        try:
+            return self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise TerminalError(f"`{self.shown}` on a terminal did not end within {bound:.0f} s; "
+                                f"the screen's last lines: {' | '.join(self.lines[-3:])}") from None
+
 
 @contextmanager
 def terminal(argv: Sequence[str], shown: str, evidence: Evidence | None = None,
-             size: tuple[int, int] = (40, 200)) -> Iterator[Terminal]:
+             size: tuple[int, int] = (40, 200), env: dict[str, str] | None = None,
+             cwd: Path | None = None) -> Iterator[Terminal]:
     """`argv` on a new pty of `size` (rows, columns); on leaving, the command is ended
     (hung up, then killed after TIMEOUTS.short) and its screen kept in `evidence`."""
     master, slave = pty.openpty()
@@ -109,8 +125,8 @@ def terminal(argv: Sequence[str], shown: str, evidence: Evidence | None = None,
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave,
-                                start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env,
+                                cwd=cwd, start_new_session=True, close_fds=True)
     except FileNotFoundError:
         os.close(master)
         os.close(slave)
@@ -120,7 +136,8 @@ def terminal(argv: Sequence[str], shown: str, evidence: Evidence | None = None,
     try:
         yield term
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
         try:
             proc.wait(timeout=TIMEOUTS.short)
         except subprocess.TimeoutExpired:
