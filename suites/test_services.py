@@ -302,6 +302,10 @@ def test_redis_cli_in_the_replica_opens_a_prompt_on_the_master(t: TestContext):
           t.kubectl.terminal("exec", "-it", "-n", t.namespace, "redis-sfs-1", "--", "bash")
           as term):
         term.expect(r"root@redis-sfs-1:/data#$", "bash's prompt in redis-sfs-1")
+        # The terminal's size, which kubectl sends from ours, can reach the pod's pty after
+        # bash's first prompt; set, it keeps a long line from wrapping in the screen's lines.
+        term.type("stty cols 200 rows 40")
+        term.expect(r"stty cols 200 rows 40\nroot@redis-sfs-1:/data#$", "bash's next prompt")
         term.type(f"redis-cli -h {master}")
         term.expect(r"6379>$|not connected>$", "redis-cli's prompt")
         term.type("ping")

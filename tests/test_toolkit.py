@@ -29,3 +29,17 @@ def test_importing_the_whole_toolkit_loads_no_pytest():
     code = f"import sys, {modules}; print('pytest' in sys.modules or '_pytest' in sys.modules)"
     proc = run([sys.executable, "-c", code], cwd=REPO, timeout=120, check=True)
     assert proc.stdout.strip() == "False"
+
+
+def test_only_the_runner_imports_subprocess():
+    """Every command goes through toolkit/commands.py (`run`, `start`, `start_on_terminal`)."""
+    found = []
+    for folder in ("toolkit", "fixtures", "faults", "suites", "tutorial_conformance"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                         else [a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [])
+                if "subprocess" in names and path != TOOLKIT / "commands.py":
+                    found.append(str(path.relative_to(REPO)))
+    assert found == []

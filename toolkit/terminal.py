@@ -10,13 +10,13 @@ import pty
 import re
 import select
 import struct
-import subprocess
 import termios
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from tutorial_conformance.toolkit.commands import Process, TimeoutExpired, start_on_terminal
 from tutorial_conformance.toolkit.evidence import Evidence
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS
 
@@ -59,7 +59,7 @@ def screen(raw: str) -> list[str]:
 
 
 class Terminal:
-    def __init__(self, proc: subprocess.Popen[bytes], fd: int, shown: str) -> None:
+    def __init__(self, proc: Process[bytes], fd: int, shown: str) -> None:
         self.proc, self.fd, self.shown = proc, fd, shown
         self.raw = ""
 
@@ -109,7 +109,7 @@ class Terminal:
                 break
         try:
             return self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+        except TimeoutExpired:
             raise TerminalError(f"`{self.shown}` on a terminal did not end within {bound:.0f} s; "
                                 f"the screen's last lines: {' | '.join(self.lines[-3:])}") from None
 
@@ -125,8 +125,7 @@ def terminal(argv: Sequence[str], shown: str, evidence: Evidence | None = None,
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env,
-                                cwd=cwd, start_new_session=True, close_fds=True)
+        proc = start_on_terminal(argv, slave, cwd=cwd, env=env)
     except FileNotFoundError:
         os.close(master)
         os.close(slave)
@@ -140,7 +139,7 @@ def terminal(argv: Sequence[str], shown: str, evidence: Evidence | None = None,
             proc.terminate()
         try:
             proc.wait(timeout=TIMEOUTS.short)
-        except subprocess.TimeoutExpired:
+        except TimeoutExpired:
             proc.kill()
             proc.wait(timeout=TIMEOUTS.short)
         os.close(master)
