@@ -182,7 +182,8 @@ def build(out: Path) -> None:
         "the Python environment.", "",
         "| what | wall time |", "| --- | --- |",
         f"| cold build | {cold:.0f} s |", f"| warm rebuild | {warm:.0f} s |", "",
-        "Per step (a step's own wall time; steps run one after the other):", "",
+        "Per step (a step's own wall time; Kubernetes' compile runs beside the steps that "
+        "need none of it, so the steps add up to more than the build):", "",
         "| step | time |", "| --- | --- |", *(f"| {n} | {t} s |" for n, t in steps.items()), ""])
 
 

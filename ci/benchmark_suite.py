@@ -17,6 +17,7 @@ About 65 minutes on 2 cores.
 import json
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from ci.benchmark import REPO, BenchmarkError, outcome_text, per_module, timed
@@ -41,7 +42,7 @@ class Run:
     wall: float
     junit: Path
 
-    @property
+    @cached_property
     def modules(self) -> dict[str, tuple[float, dict[str, int]]]:
         return per_module(self.junit)
 

@@ -27,8 +27,8 @@ from tutorial_conformance.toolkit.redis import (
     last_sync,
     ready_pods,
     redis_cli,
+    redis_info,
     replication,
-    server_info,
     wait_link_up,
 )
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS
@@ -243,7 +243,7 @@ def sync_logged(t: TestContext) -> None:
     that differs is pinned to its cause, read from the Redis that ran."""
     with t.step("kubectl logs redis-sfs-1 (the sync)"):
         log = t.kubectl("logs", "-n", t.namespace, "redis-sfs-1")
-    version = server_info(t, "redis-sfs-1", "redis_version")
+    version = redis_info(t, "redis-sfs-1", "server").get("redis_version", "")
     diskless = redis_cli(t, "redis-sfs-0", "CONFIG", "GET", "repl-diskless-sync").split()[-1]
     t.evidence.add("Redis", f"redis_version {version}; the master's repl-diskless-sync {diskless}")
     expected = {

@@ -5,6 +5,7 @@ that is none of these is missing (tests/test_coverage.py fails on it), unless it
 backlog of checkable lines no claim judges yet (`unjudged:`), which may only shrink."""
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +57,16 @@ def unjudged(path: Path = CATALOGUE) -> list[tuple[int, int, str]]:
     return [(*span(e["lines"]), e.get("note", "")) for e in raw]
 
 
+@functools.cache
+def module_functions(module: Path) -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    return {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+
+
 def called(module: Path, test: ast.FunctionDef) -> list[ast.FunctionDef]:
     """The test and the functions of its module that it calls, directly or through another
     (a block compared in a helper of the test is the test's)."""
-    tree = ast.parse(module.read_text(encoding="utf-8"))
-    functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    functions = module_functions(module)
     seen, todo = {test.name: test}, [test]
     while todo:
         for node in ast.walk(todo.pop()):

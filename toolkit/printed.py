@@ -148,16 +148,17 @@ def paired(printed: Sequence[str], today: Sequence[str]) -> list[tuple[int | Non
     if len(printed) == len(today):
         return [(i, i) for i in range(len(printed))]
     n, m = len(printed), len(today)
+    scores = [[alike(a, b) for b in today] for a in printed]
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            score = alike(printed[i], today[j])
+            score = scores[i][j]
             best[i][j] = max(best[i + 1][j], best[i][j + 1],
                              best[i + 1][j + 1] + score if score >= ALIKE else 0.0)
     pairs: list[tuple[int | None, int | None]] = []
     i = j = 0
     while i < n and j < m:
-        score = alike(printed[i], today[j])
+        score = scores[i][j]
         if score >= ALIKE and best[i][j] == best[i + 1][j + 1] + score:
             pairs.append((i, j))
             i, j = i + 1, j + 1

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tutorial_conformance.toolkit.commands import Process, TimeoutExpired, start_on_terminal
 from tutorial_conformance.toolkit.evidence import Evidence
-from tutorial_conformance.toolkit.timeouts import TIMEOUTS
+from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
 
 CSI = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z@])|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]")
 
@@ -61,7 +61,11 @@ def screen(raw: str) -> list[str]:
 class Terminal:
     def __init__(self, proc: Process[bytes], fd: int, shown: str) -> None:
         self.proc, self.fd, self.shown = proc, fd, shown
-        self.raw = ""
+        self.output = b""  # bytes, decoded whole: a character may span two reads
+
+    @property
+    def raw(self) -> str:
+        return self.output.decode(errors="replace")
 
     def expect(self, pattern: str, what: str, timeout: float | None = None) -> re.Match[str]:
         """Reads until the screen's text (its lines without trailing blanks) matches
@@ -69,12 +73,11 @@ class Terminal:
         bound = timeout or TIMEOUTS.exec
         deadline = time.monotonic() + bound
         regex = re.compile(pattern)
-        while not (found := regex.search("\n".join(screen(self.raw)))):
+        while not (found := regex.search("\n".join(self.lines))):
             left = deadline - time.monotonic()
             ready = select.select([self.fd], [], [], max(0.0, left))[0] if left > 0 else []
-            chunk = self._read() if ready else None
-            if chunk is None:
-                last = " | ".join(screen(self.raw)[-3:]) or "nothing"
+            if not (ready and self._read()):
+                last = " | ".join(self.lines[-3:]) or "nothing"
                 state = ("the command ended" if self.proc.poll() is not None
                          else f"not shown within {bound:.0f} s")
                 raise TerminalError(f"`{self.shown}` on a terminal: waited for {what}; {state}; "
@@ -85,15 +88,14 @@ class Terminal:
         """A line typed at the terminal, Enter included."""
         os.write(self.fd, (line + "\r").encode())
 
-    def _read(self) -> str | None:
+    def _read(self) -> bool:
+        """What the command printed since the last read; False once it closed its end."""
         try:
             data = os.read(self.fd, 4096)
         except OSError:  # the other end closed: the command ended
-            return None
-        if not data:
-            return None
-        self.raw += data.decode(errors="replace")
-        return data.decode(errors="replace")
+            return False
+        self.output += data
+        return bool(data)
 
     @property
     def lines(self) -> list[str]:
@@ -105,7 +107,7 @@ class Terminal:
         bound = timeout or TIMEOUTS.short
         deadline = time.monotonic() + bound
         while self.proc.poll() is None and time.monotonic() < deadline:
-            if select.select([self.fd], [], [], 0.1)[0] and self._read() is None:
+            if select.select([self.fd], [], [], INTERVALS.fast)[0] and not self._read():
                 break
         try:
             return self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
