@@ -90,7 +90,8 @@ def machine() -> str:
     cores = os.cpu_count()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
     engine = docker("version", "--format", "{{.Server.Version}}", timeout=600).strip()
-    return f"{cores} cores, {mem} GiB, Docker {engine}"
+    cgroup = "v2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "v1"
+    return f"{cores} cores, {mem} GiB, Docker {engine}, cgroup {cgroup}"
 
 
 def replace_section(out: Path, title: str, section: list[str]) -> None:

@@ -18,6 +18,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
 need_apt=()
 command -v jq >/dev/null || need_apt+=(jq)
+# section VI runs `sudo make docker-build docker-push` as the tutorial prints it
+command -v sudo >/dev/null || need_apt+=(sudo)
 if [ "${OFFLINE:-0}" = 1 ]; then
   command -v debootstrap >/dev/null || need_apt+=(debootstrap)
   dpkg -s libseccomp-dev >/dev/null 2>&1 || need_apt+=(libseccomp-dev)

@@ -19,3 +19,15 @@ debian_mirror() {
   fi
   echo "${uri%/}"
 }
+
+# go_proxy: the Go module proxy the go command uses here (GOPROXY overrides it, as it does
+# for go itself): the first URL of `go env GOPROXY`.
+go_proxy() {
+  local entries entry
+  entries=${GOPROXY:-$(go env GOPROXY 2>/dev/null)}
+  for entry in ${entries//[,|]/ }; do
+    case "$entry" in http://*|https://*|file://*) echo "${entry%/}"; return 0 ;; esac
+  done
+  echo "no Go module proxy in GOPROXY or \`go env GOPROXY\` ($entries): set GOPROXY" >&2
+  return 1
+}

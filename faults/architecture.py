@@ -125,27 +125,3 @@ def unverified_requests_served(ctx: FaultContext) -> Iterator[None]:
     finally:
         ctx.node(node, "rm", "-f", TOKEN_FILE, check=False)
     answered("anonymous requests to be refused again", SECRETS, None, (401, 403))
-
-
-@fault("arch-apps-on-workers")
-def control_plane_untainted(ctx: FaultContext) -> Iterator[None]:
-    taint = "node-role.kubernetes.io/control-plane:NoSchedule"
-    ctx.kubectl("taint", "nodes", ctx.control_plane, f"{taint}-")
-    ctx.note(f"{ctx.control_plane} without its {taint} taint")
-    try:
-        yield
-    finally:
-        ctx.kubectl("taint", "nodes", ctx.control_plane, taint, "--overwrite", check=False)
-
-
-@fault("arch-master-node-role")
-def master_role_as_before_1_24(ctx: FaultContext) -> Iterator[None]:
-    """the control-plane node labelled and tainted node-role.kubernetes.io/master, as kubeadm
-    did before v1.24"""
-    role = "node-role.kubernetes.io/master"
-    ctx.kubectl("label", "node", ctx.control_plane, f"{role}=")
-    ctx.stack.callback(ctx.kubectl, "label", "node", ctx.control_plane, f"{role}-", check=False)
-    ctx.kubectl("taint", "node", ctx.control_plane, f"{role}:NoSchedule")
-    ctx.stack.callback(ctx.kubectl, "taint", "node", ctx.control_plane, f"{role}:NoSchedule-",
-                       check=False)
-    yield

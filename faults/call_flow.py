@@ -13,7 +13,13 @@ from tutorial_conformance.faults.context import FaultContext, FaultError
 from tutorial_conformance.faults.registry import fault
 from tutorial_conformance.toolkit.context import Step
 from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
-from tutorial_conformance.toolkit.topology import LOAD_BALANCER_CDS, Topology, ready_through
+from tutorial_conformance.toolkit.topology import (
+    LOAD_BALANCER_CDS,
+    Topology,
+    apiserver_answers,
+    external_etcd,
+    ready_through,
+)
 from tutorial_conformance.toolkit.waiting import wait_until
 
 
@@ -91,3 +97,38 @@ def load_balancer_with_one_backend(ctx: FaultContext, step: Step) -> None:
     write(yaml.safe_dump(cds))
     ctx.stack.callback(write, original)
     ctx.note(f"{lb} now balances over {kept} alone")
+
+
+APISERVER = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+
+
+@fault("flow-etcd-bottleneck",
+       before="ConfigMaps written through the load balancer until etcd refuses one")
+def configmaps_in_a_second_etcd(ctx: FaultContext, step: Step) -> None:
+    """ConfigMaps stored in a second etcd (--etcd-servers-overrides on every apiserver)"""
+    topology = topology_of(step)
+    image = ctx.docker("inspect", "-f", "{{.Config.Image}}", topology.etcd_container).strip()
+    second = ctx.stack.enter_context(external_etcd(f"{topology.name}-etcd2", image, quota=0))
+    flag = f"--etcd-servers-overrides=/configmaps#{second}"
+
+    def apiservers(running: bool) -> None:
+        for node in topology.control_planes:
+            def restarted(node: str = node) -> tuple[bool, str]:
+                args = ctx.node(node, "sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '")
+                answers, seen = apiserver_answers(node)
+                return (flag in args) == running and answers, seen
+            wait_until(f"the apiserver on {node} {'with' if running else 'without'} {flag}",
+                       restarted, timeout=TIMEOUTS.slow_start, interval=INTERVALS.slow)
+
+    def restore() -> None:
+        for node in topology.control_planes:
+            ctx.node(node, "mv", "/root/kube-apiserver.yaml", APISERVER)
+        apiservers(running=False)
+
+    for node in topology.control_planes:
+        ctx.node(node, "cp", APISERVER, "/root/kube-apiserver.yaml")
+        ctx.node(node, "sed", "-i", rf"s|^\(\s*\)- --etcd-servers=.*$|&\n\1- {flag}|",
+                 APISERVER)
+    ctx.stack.callback(restore)
+    apiservers(running=True)
+    ctx.note(f"every apiserver stores ConfigMaps in {second}")

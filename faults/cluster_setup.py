@@ -28,6 +28,7 @@ def other_apiserver_image(version: str) -> str | None:
 
 
 @fault("cluster-kubectl-version")
+@fault("cluster-consistent-versions")
 def apiserver_of_another_version(ctx: FaultContext) -> Iterator[None]:
     node = ctx.control_plane
     version = node_exec(node, "cat", "/kind/version").strip()

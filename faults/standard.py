@@ -17,6 +17,9 @@ breaks one thing on the cluster (or in the test's inputs) and puts it back after
     change-input: {NAME: {replace: {OLD: NEW}} | {remove: [...]} | VALUE}
                                         the step's input NAME changed (with before: STEP)
     scale: {kind, name, namespace, replicas}
+    kubectl: {do: [[ARG, ...], ...], undo: [[ARG, ...], ...]}
+                                        kubectl commands, and those that put things back
+                                        (CONTROL_PLANE and NAMESPACE stand for the test's)
 
 With `before: STEP` or `after: STEP` the action is taken at that step of the test (its
 undo still runs after the test); without, once the test's fixtures are up.
@@ -188,3 +191,15 @@ def scale(ctx: FaultContext, spec: dict, _: Step | None) -> Iterator[None]:
         yield
     finally:
         ctx.kubectl("scale", *target, f"--replicas={before}")
+
+
+@standard("kubectl")
+def kubectl_commands(ctx: FaultContext, spec: dict, _: Step | None) -> Iterator[None]:
+    names = {"CONTROL_PLANE": ctx.control_plane, "NAMESPACE": ctx.namespace}
+    try:
+        for command in spec["do"]:
+            ctx.kubectl(*(names.get(arg, arg) for arg in command))
+        yield
+    finally:
+        for command in spec.get("undo") or []:
+            ctx.kubectl(*(names.get(arg, arg) for arg in command), check=False)

@@ -1,7 +1,6 @@
 """The Python faults of suites/test_statefulset.py and suites/test_services.py (section V);
 the others are declared in faults/catalogue.yaml."""
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,13 +87,6 @@ def dns_answers_wrong_address(ctx: FaultContext) -> Iterator[None]:
         yield
 
 
-@fault("svc-vip-spreads", after="kubectl create -f deployment-with-service.yaml")
-def service_sticky(ctx: FaultContext, _: Step) -> None:
-    """the Service made sticky (sessionAffinity: ClientIP)"""
-    ctx.kubectl("patch", "service", "redis-vip", "-n", ctx.namespace, "-p",
-                json.dumps({"spec": {"sessionAffinity": "ClientIP"}}))
-
-
 @fault("sfs-replica-syncs", before="SET tutorial synced on the master")
 def replication_cut(ctx: FaultContext, _: Step) -> None:
     """redis-sfs-1 cut off from its master (iptables DROP in its network namespace)"""
@@ -103,15 +95,6 @@ def replication_cut(ctx: FaultContext, _: Step) -> None:
     rules = [Rule(node, "filter", "INPUT", ("-s", master_ip, "-j", "DROP"), netns_of=pid),
              Rule(node, "filter", "OUTPUT", ("-d", master_ip, "-j", "DROP"), netns_of=pid)]
     ctx.stack.enter_context(act.rules_applied(ctx, rules))
-
-
-@fault("sfs-pod-keeps-storage", before="kubectl delete pod redis-sfs-0")
-def claim_deleted(ctx: FaultContext, _: Step) -> None:
-    """redis-sfs-0's claim deleted"""
-    ctx.kubectl("delete", "pvc", "data-redis-sfs-0", "-n", ctx.namespace, "--wait=false")
-    claim = ctx.core.read_namespaced_persistent_volume_claim("data-redis-sfs-0", ctx.namespace)
-    ctx.note(f"claim data-redis-sfs-0 (volume {claim.spec.volume_name}) terminating, held by "
-             "its pod until the pod goes")
 
 
 def sentinel_cli(ctx: FaultContext, pod: str, *args: str) -> str:

@@ -1,12 +1,14 @@
 """Section IV, "k8s component calling process": what happens after
 `kubectl create deployment redis-deployment --image=redis`."""
 
+import re
 import time
 from collections.abc import Callable
 
 import pytest
 from kubernetes import client
 
+from tutorial_conformance.toolkit.commands import node_exec
 from tutorial_conformance.toolkit.context import TestContext
 from tutorial_conformance.toolkit.control_plane import audit_events, audit_line, etcdctl
 from tutorial_conformance.toolkit.deployments import wait_ready_pods
@@ -16,6 +18,11 @@ from tutorial_conformance.toolkit.waiting import wait_until, watch_until
 
 NAME = "redis-deployment"
 COMPONENTS = ("system:kube-controller-manager", "system:kube-scheduler")
+# etcd's metrics on the control-plane node (kubeadm's --listen-metrics-urls), and the lines
+# that count what it serves: Range requests (a list) and watchers.
+ETCD_METRICS = "http://127.0.0.1:2381/metrics"
+ETCD_SERVED = re.compile(r'^(grpc_server_handled_total\{[^}]*grpc_method="Range"[^}]*\}|'
+                         r"etcd_debugging_mvcc_watcher_total) (\S+)$", re.M)
 
 
 def create_deployment(t: TestContext) -> None:
@@ -146,6 +153,19 @@ def test_the_controller_manager_scheduler_and_kubelets_list_and_watch(t: TestCon
     relists = [e for e in new if e["user"]["username"] == "system:kube-scheduler"
                and e["verb"] == "list" and e.get("objectRef", {}).get("resource") == "pods"]
     assert not relists, f"the scheduler listed pods again: {[audit_line(e) for e in relists]}"
+
+    # The apiserver's own list-watch is of etcd, which only it connects to
+    # (arch-only-apiserver-talks-to-etcd): its watch cache lists (Range) then watches.
+    with t.step("etcd's Range requests and watchers (its metrics on the control-plane node)"):
+        served = ETCD_SERVED.findall(node_exec(master, "curl", "-s", "--max-time", "5",
+                                               ETCD_METRICS))
+        t.evidence.add(f"curl {ETCD_METRICS} on {master} (Range and watcher lines)",
+                       "\n".join(f"{k} {v}" for k, v in served))
+    ranges = sum(float(v) for k, v in served if "Range" in k)
+    watchers = sum(float(v) for k, v in served if k == "etcd_debugging_mvcc_watcher_total")
+    assert ranges > 0 and watchers > 0, \
+        f"etcd serves the apiserver no list-watch: {ranges:.0f} Range requests, {watchers:.0f} " \
+        f"watchers ({len(served)} metric lines)"
 
 
 @pytest.mark.claim("flow-stored-in-etcd")

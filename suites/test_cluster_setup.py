@@ -15,9 +15,9 @@ from tutorial_conformance.toolkit.nodes import control_plane_nodes
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 # What `kubectl version` prints since kubectl 1.28 (the --short form became the default).
 TODAY = re.compile(
-    r"Client Version: (?P<client>v1\.(?P<client_minor>\d+)\.\d+)\n"
+    r"Client Version: (?P<client>v1\.(?P<client_minor>\d+)\.\d+(-[a-z]+\.\d+)?)\n"
     r"Kustomize Version: v\d+\.\d+\.\d+\n"
-    r"Server Version: (?P<server>v1\.(?P<server_minor>\d+)\.\d+)\n?"
+    r"Server Version: (?P<server>v1\.(?P<server_minor>\d+)\.\d+(-[a-z]+\.\d+)?)\n?"
 )
 
 
@@ -82,3 +82,38 @@ def test_kubeadm_set_up_the_cluster_and_runs_its_control_plane_as_static_pods(t:
             source = pod.metadata.annotations.get("kubernetes.io/config.source")
             t.evidence.add(f"{pod.metadata.name}", f"kubernetes.io/config.source: {source}")
             assert source == "file", f"{pod.metadata.name} is not a static pod (source {source})"
+
+
+def reported_version(t: TestContext, pod: str, binary: str) -> str:
+    """The version a component's binary reports (`BINARY --version`, in its own pod)."""
+    out = t.exec(pod, binary, "--version", namespace="kube-system").strip()
+    return out.rsplit(" ", 1)[-1]
+
+
+@pytest.mark.claim("cluster-consistent-versions")
+def test_every_component_reports_the_same_version(t: TestContext):
+    versions: dict[str, str] = {}
+    with t.step("kubectl version -o json"):
+        both = t.kubectl.json("version")
+        versions["kubectl"] = both["clientVersion"]["gitVersion"]
+        versions["kube-apiserver"] = both["serverVersion"]["gitVersion"]
+    with t.step("kubectl get nodes (each kubelet's version)"):
+        for node in t.core.list_node().items:
+            versions[f"kubelet on {node.metadata.name}"] = node.status.node_info.kubelet_version
+    with t.step("--version of kube-proxy, kube-scheduler and kube-controller-manager"):
+        for pod in t.core.list_namespaced_pod("kube-system").items:
+            component = pod.metadata.labels.get("k8s-app") or pod.metadata.labels.get("component")
+            if component in ("kube-proxy", "kube-scheduler", "kube-controller-manager"):
+                versions[pod.metadata.name] = reported_version(t, pod.metadata.name, component)
+    if t.cluster.kind_name is not None:
+        with t.step("cat /kind/version on every node (the node image's Kubernetes)"):
+            for node in t.core.list_node().items:
+                name = node.metadata.name
+                versions[f"{name} image"] = node_exec(name, "cat", "/kind/version").strip()
+    t.evidence.add("versions", "\n".join(f"{k}: {v}" for k, v in versions.items()))
+    assert {"kube-apiserver", "kubectl"} <= set(versions) and len(versions) > 4, versions
+    by_version: dict[str, list[str]] = {}
+    for component, version in versions.items():
+        by_version.setdefault(version, []).append(component)
+    assert len(by_version) == 1, "components of more than one version: " + "; ".join(
+        f"{v}: {', '.join(c)}" for v, c in sorted(by_version.items(), key=lambda i: len(i[1])))

@@ -3,7 +3,6 @@ and master-replica replication."""
 
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -13,7 +12,7 @@ from tutorial_conformance.toolkit.deployments import wait_ready_pods
 from tutorial_conformance.toolkit.manifests import manifest
 from tutorial_conformance.toolkit.nodes import frozen
 from tutorial_conformance.toolkit.pods import is_running_and_ready, record_pod
-from tutorial_conformance.toolkit.printed import AGE, COMMENT, without_header
+from tutorial_conformance.toolkit.printed import AGE, COMMENT
 from tutorial_conformance.toolkit.redis import (
     SELECTOR,
     create,
@@ -107,19 +106,13 @@ def test_the_script_makes_ordinal_0_the_master_and_1_a_replica(t: TestContext):
 
 @pytest.mark.claim("sfs-yaml-as-printed")
 def test_the_statefulset_yaml_as_printed_is_rejected(t: TestContext):
-    as_printed = manifest("redis-sfs/statefulset-as-printed.yaml")
-    # The file applied is the tutorial's own lines, whole.
-    block = t.compare(143, 160, Path(as_printed).read_text(encoding="utf-8"))
-    assert block.same, f"the file applied as printed is not lines 143-160: {block.render()}"
-    with t.step("kubectl create -f server.yaml (as printed)"):
-        proc = t.kubectl.run("create", "-n", t.namespace, "-f", as_printed, check=False)
+    proc = t.create_as_printed("redis-sfs/statefulset-as-printed.yaml", 143, 160, "server.yaml")
     assert proc.returncode != 0, "kubectl created the server.yaml as printed"
     assert "error converting YAML to JSON" in proc.stderr
     assert t.apps.list_namespaced_stateful_set(t.namespace).items == []
     # The suite's reconstruction, beside the printed lines (the tutorial as it runs today).
-    restored = "the keys and the else/fi the print lost (manifests/redis-sfs/statefulset.yaml)"
-    t.compare(143, 160, without_header(Path(manifest("redis-sfs/statefulset.yaml")).read_text()),
-              why=dict.fromkeys(range(143, 161), restored))
+    t.compare_reconstruction(143, 160, "redis-sfs/statefulset.yaml", "the keys and the else/fi "
+                             "the print lost (manifests/redis-sfs/statefulset.yaml)")
 
 
 @pytest.mark.claim("sfs-replica-needs-service")

@@ -5,15 +5,19 @@ apiservers scaled horizontally behind a load balancer."""
 import pytest
 from kubernetes import client
 
+from tutorial_conformance.toolkit import etcd
 from tutorial_conformance.toolkit.commands import container_exec, docker, node_exec
 from tutorial_conformance.toolkit.context import TestContext
+from tutorial_conformance.toolkit.timeouts import TIMEOUTS
 from tutorial_conformance.toolkit.topology import (
+    ETCD_QUOTA_BYTES,
     LOAD_BALANCER_CDS,
+    LOCAL_KUBECTL,
     Topology,
     apiserver_stopped,
     ready_through,
 )
-from tutorial_conformance.toolkit.waiting import holds_for
+from tutorial_conformance.toolkit.waiting import holds_for, wait_until
 
 pytestmark = pytest.mark.topology
 
@@ -90,3 +94,63 @@ def test_kubectl_keeps_working_through_the_load_balancer_with_one_apiserver_stop
                        f"{LOAD_BALANCER_CDS})", cds)
     missing = [node for node in nodes if f"address: {node}" not in cds]
     assert not missing, f"the load balancer does not know the apiservers of {missing}"
+
+
+FILL = "ConfigMaps written through the load balancer until etcd refuses one"
+
+
+def on_own_apiserver(node: str, *args: str) -> tuple[int, str]:
+    """kubectl ARGS against the node's own apiserver: its exit code and output."""
+    out = container_exec(node, "sh", "-c", " ".join((*LOCAL_KUBECTL, *args)) + " 2>&1; echo $?")
+    *lines, code = out.rstrip().splitlines()
+    return int(code), "\n".join(lines)
+
+
+@pytest.mark.claim("flow-etcd-bottleneck")
+def test_every_apiserver_stops_writing_when_the_one_etcd_is_full(
+    t: TestContext, topology: Topology
+):
+    core = client.CoreV1Api(topology.api)
+    container, nodes = topology.etcd_container, topology.control_planes
+    with t.step("etcdctl endpoint status (the outside etcd and its quota)"):
+        before = etcd.endpoint_status(container)
+        t.evidence.add(f"etcdctl endpoint status -w json (in {container})", repr(before))
+        t.evidence.add("--quota-backend-bytes",
+                       f"{ETCD_QUOTA_BYTES} ({ETCD_QUOTA_BYTES // etcd.MIB} MiB)")
+    with t.step(FILL, topology=topology, core=core) as step:
+        filled = etcd.fill(step.inputs["core"], "default", "filler", 2 * ETCD_QUOTA_BYTES)
+        t.defer("the outside etcd's space", lambda: t.evidence.add(
+            "space freed", "\n".join(etcd.free(container, core, "default", filled.written))))
+        t.evidence.add("writes through the load balancer", f"{filled.rate()}; then "
+                                                             f"{filled.refused or 'no refusal'}")
+    assert filled.refused and etcd.NOSPACE in filled.refused, \
+        f"{filled.mib:.0f} MiB of ConfigMaps written through the load balancer without a " \
+        f"refusal from etcd ({ETCD_QUOTA_BYTES // etcd.MIB} MiB quota); last: {filled.refused}"
+    with t.step("etcdctl alarm list"):
+        raised = etcd.alarms(container)
+        t.evidence.add(f"etcdctl alarm list (in {container})", " ".join(raised))
+    assert "alarm:NOSPACE" in raised, f"etcd raised no NOSPACE alarm: {raised}"
+
+    with t.step("each apiserver, on its own node: a write refused, a read served"):
+        answers = {node: (on_own_apiserver(node, "create", "configmap", f"after-{node}",
+                                           "-n", "default"),
+                          on_own_apiserver(node, "get", "configmap", filled.written[0],
+                                           "-n", "default", "-o", "name"))
+                   for node in nodes}
+        for node, (write, read) in answers.items():
+            t.evidence.add(f"on {node}", f"create: exit {write[0]}: {write[1]}\n"
+                                         f"get: exit {read[0]}: {read[1]}")
+    assert len(answers) == 3, f"three apiservers expected: {nodes}"
+    writing = [n for n, ((code, out), _) in answers.items() if code == 0 or etcd.NOSPACE not in out]
+    assert not writing, f"apiservers that did not refuse the write for etcd's space: {writing}"
+    reading = [n for n, (_, (code, out)) in answers.items()
+               if code != 0 or out.strip() != f"configmap/{filled.written[0]}"]
+    assert not reading, f"apiservers that stopped serving reads: {reading}"
+
+    with t.step("the space freed: ConfigMaps deleted, etcd compacted, defragmented, disarmed"):
+        t.evidence.add("space freed", "\n".join(etcd.free(container, core, "default",
+                                                             filled.written)))
+        wait_until(f"a write to {nodes[0]}'s apiserver to be accepted again", lambda: (
+            on_own_apiserver(nodes[0], "create", "configmap", "after-free", "-n", "default")[0]
+            == 0, etcd.alarms(container)), timeout=TIMEOUTS.api_change)
+        on_own_apiserver(nodes[0], "delete", "configmap", "after-free", "-n", "default")

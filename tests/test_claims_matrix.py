@@ -76,7 +76,7 @@ def test_runs_are_merged_into_columns_by_version_and_rows_by_section(tmp_path: P
     assert proc.returncode == 0, proc.stderr
     md = out.with_suffix(".md").read_text()
     assert "| claim | verdict | v1.34.4 | v1.35.4 |" in md
-    assert md.index("## I. Architecture") < md.index("`docker`") < md.index("## III. Redis")
+    assert md.index("## I. Architecture") < md.index("`docker`: text") < md.index("## III. Redis")
     assert "| skipped: why | outdated |" in md
     assert "*today:* containerd runs them" in md
     assert "| `redis`: text of redis | confirmed | confirmed | FAILED |" in md
@@ -171,3 +171,40 @@ def test_each_claim_shows_its_basis_and_the_added_claims_are_apart(tmp_path: Pat
     assert "*beyond the tutorial's words:* the suite's addition" in md
     html = out.with_suffix(".html").read_text()
     assert '<div class="basis"><b>basis:</b> conformance: Pods, lifecycle</div>' in html
+
+
+def test_the_matrix_opens_with_what_differs_and_what_changes_in_the_next_minor(tmp_path: Path):
+    runs = [write_run(tmp_path / v / "claims-results.json", v, claims) for v, claims in (
+        ("v1.36.5", [claim("same", "passed"), claim("ipvs", "skipped", reason="no IPVS")]),
+        ("v1.37.2", [claim("same", "passed"), claim("ipvs", "passed")]),
+        ("v1.38.0-beta.0", [claim("same", "failed"), claim("ipvs", "passed")]))]
+    proc = run_cli("-o", str(tmp_path / "m"), *map(str, runs))
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "m.md").read_text()
+    differs = md.index("## What differs between versions")
+    nxt = md.index("## Changes in the next minor (v1.38.0-beta.0)")
+    assert differs < nxt < md.index("## I. Architecture")
+    assert "- `ipvs`: v1.36.5: skipped: no IPVS; v1.37.2: confirmed" in md[differs:nxt]
+    assert "`same`" not in md[differs:nxt]
+    assert "- `same`: v1.37.2: confirmed; v1.38.0-beta.0: FAILED" in md[nxt:]
+    assert "| v1.38.0-beta.0 (pre-release) |" in md
+    page = (tmp_path / "m.html").read_text()
+    assert '<a href="#same">same</a>: v1.37.2: confirmed; v1.38.0-beta.0: FAILED' in page
+
+
+def test_a_matrix_of_one_released_version_says_nothing_differs(tmp_path: Path):
+    run = write_run(tmp_path / "r.json", "v1.37.2", [claim("a", "passed")])
+    assert run_cli("-o", str(tmp_path / "m"), str(run)).returncode == 0
+    assert "No claim's state differs." in (tmp_path / "m.md").read_text()
+
+
+def test_a_rerun_of_some_claims_updates_those_and_keeps_the_others(tmp_path: Path):
+    full = write_run(tmp_path / "full.json", "v1.36.5",
+                     [claim("a", "passed"), claim("b", "failed")], "2026-01-01T00:00:00+00:00")
+    rerun = write_run(tmp_path / "rerun.json", "v1.36.5", [claim("a", "not run"),
+                                                           claim("b", "passed")],
+                      "2026-01-02T00:00:00+00:00")
+    runs, notes = cm.latest_per_version([cm.load_run(full), cm.load_run(rerun)])
+    assert [r.version for r in runs] == ["v1.36.5"]
+    assert {k: c["status"] for k, c in runs[0].claims.items()} == {"a": "passed", "b": "passed"}
+    assert notes and "each claim's latest result counts" in notes[0]

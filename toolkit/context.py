@@ -20,15 +20,24 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import allure
 from kubernetes import client
 
+from tutorial_conformance.toolkit.commands import Completed
 from tutorial_conformance.toolkit.diagnosis import Diagnose
 from tutorial_conformance.toolkit.evidence import Evidence
 from tutorial_conformance.toolkit.kubectl import Kubectl
-from tutorial_conformance.toolkit.printed import Block, Rule, compare, namespace_rule
+from tutorial_conformance.toolkit.manifests import manifest
+from tutorial_conformance.toolkit.printed import (
+    Block,
+    Rule,
+    compare,
+    namespace_rule,
+    without_header,
+)
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS, Timeouts
 
 WHEN = ("before", "after", "failed")
@@ -108,6 +117,23 @@ class TestContext:
         the test's namespace read as `default`; kept in the evidence."""
         return compare(first, last, today, (*rules, namespace_rule(self.namespace)), why,
                        self.evidence)
+
+    def create_as_printed(self, relative: str, first: int, last: int, name: str
+                          ) -> Completed[str]:
+        """`kubectl create -f NAME` of the file as printed (manifests/RELATIVE), once it is
+        shown to be the tutorial's lines first..last, whole."""
+        path = manifest(relative)
+        block = self.compare(first, last, Path(path).read_text(encoding="utf-8"))
+        assert block.same, f"the file applied as printed is not lines {first}-{last}: " \
+                           f"{block.render()}"
+        with self.step(f"kubectl create -f {name} (as printed)"):
+            return self.kubectl.run("create", "-n", self.namespace, "-f", path, check=False)
+
+    def compare_reconstruction(self, first: int, last: int, relative: str, what: str) -> Block:
+        """The suite's reconstruction (manifests/RELATIVE) beside the printed lines, each
+        line's difference explained as `what` was restored."""
+        text = without_header(Path(manifest(relative)).read_text(encoding="utf-8"))
+        return self.compare(first, last, text, why=dict.fromkeys(range(first, last + 1), what))
 
     # -- steps ----------------------------------------------------------------------------
     @property

@@ -77,16 +77,22 @@ def called(module: Path, test: ast.FunctionDef) -> list[ast.FunctionDef]:
     return list(seen.values())
 
 
+# The test context's methods that compare a printed block, and where in their arguments
+# its first and last line come (toolkit/context.py).
+COMPARING = {"compare": 0, "compare_reconstruction": 0, "create_as_printed": 1}
+
+
 def compared_blocks(suites: Path = SUITES) -> dict[tuple[int, int], list[str]]:
     """(first, last) -> the claims whose tests compare those lines as a printed block."""
     found: dict[tuple[int, int], list[str]] = {}
     for claim_id, module, test in claim_decorations(suites):
         for node in (n for f in called(module, test) for n in ast.walk(f)):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "compare" and len(node.args) >= 2
-                    and all(isinstance(a, ast.Constant) and isinstance(a.value, int)
-                            for a in node.args[:2])):
-                first, last = node.args[0].value, node.args[1].value
+            at = COMPARING.get(node.func.attr) if (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)) else None
+            span = node.args[at:at + 2] if at is not None else []  # type: ignore[union-attr]
+            if len(span) == 2 and all(isinstance(a, ast.Constant) and isinstance(a.value, int)
+                                      for a in span):
+                first, last = span[0].value, span[1].value  # type: ignore[attr-defined]
                 # The command that printed the block, on the line before it, ran too.
                 if first > 1 and tutorial_lines()[first - 2].startswith("➜"):
                     first -= 1

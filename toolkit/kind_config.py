@@ -41,7 +41,7 @@ def official_image(version: str | None) -> str:
 
 
 def kubernetes_version_of(image: str, default: str) -> str:
-    match = re.search(r":(v1\.\d+\.\d+)", image)
+    match = re.search(r":(v1\.\d+\.\d+(-(alpha|beta|rc)\.\d+)?)", image)
     return match.group(1) if match else default
 
 

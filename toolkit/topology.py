@@ -21,6 +21,12 @@ from tutorial_conformance.toolkit.toolchain import find_binary
 from tutorial_conformance.toolkit.waiting import wait_until
 
 ETCD_CLIENT_PORT = 2379
+# The outside etcd's space quota, small so that a test can reach it (etcd's default: 2 GiB).
+ETCD_QUOTA_BYTES = 32 * 1024 * 1024
+# A control-plane node's own apiserver, through kubectl in the node (kind's apiserver
+# certificate names 127.0.0.1), bypassing the load balancer.
+LOCAL_KUBECTL = ("kubectl", "--kubeconfig=/etc/kubernetes/admin.conf",
+                 "--server=https://127.0.0.1:6443")
 # The load balancer's list of apiservers, as kind writes it for envoy
 # (kind's pkg/cluster/internal/loadbalancer/config.go).
 LOAD_BALANCER_CDS = "/home/envoy/cds.yaml"
@@ -53,8 +59,10 @@ def etcd_image(main: Cluster) -> str:
 
 
 @contextmanager
-def external_etcd(name: str, image: str, network: str = "kind") -> Iterator[str]:
-    """etcd in a container of its own on kind's network; yields its client URL."""
+def external_etcd(name: str, image: str, network: str = "kind",
+                  quota: int = ETCD_QUOTA_BYTES) -> Iterator[str]:
+    """etcd in a container of its own on kind's network, with a space quota; yields its
+    client URL."""
     docker("rm", "-f", name, check=False)
     url = f"http://{name}:{ETCD_CLIENT_PORT}"
     peer = "http://127.0.0.1:2380"
@@ -63,7 +71,8 @@ def external_etcd(name: str, image: str, network: str = "kind") -> Iterator[str]
            "etcd", f"--name={name}", "--data-dir=/var/lib/etcd",
            f"--listen-client-urls=http://0.0.0.0:{ETCD_CLIENT_PORT}",
            f"--advertise-client-urls={url}", f"--listen-peer-urls={peer}",
-           f"--initial-advertise-peer-urls={peer}", f"--initial-cluster={name}={peer}")
+           f"--initial-advertise-peer-urls={peer}", f"--initial-cluster={name}={peer}",
+           f"--quota-backend-bytes={quota}")
     try:
         def healthy() -> tuple[bool, str]:
             try:

@@ -26,11 +26,13 @@ cached() {
   [ ! -f "$record" ] || last=$(cat "$record")
   log "step ${STEP_NUMBER:-?}: building $key${last:+ (last time ${last}s)}"
   t0=$(date +%s)
-  ( while sleep "$HEARTBEAT"; do
+  ( while sleep "$HEARTBEAT" </dev/null >/dev/null 2>&1; do  # the sleep holds no pipe
       log "  still building $key: $(( $(date +%s) - t0 ))s${last:+ of about ${last}s last time}"
     done ) &
   beat=$!
-  "$@" || rc=$?
+  # The step in a subshell: its `die` ends the step, not this shell, which then stops the
+  # heartbeat (left running, its sleep held a reader's pipe open: the reader hung).
+  ( "$@" ) || rc=$?
   kill "$beat" 2>/dev/null || true
   wait "$beat" 2>/dev/null || true
   [ "$rc" = 0 ] || return "$rc"

@@ -9,8 +9,8 @@ stand-in that ran, or the distribution a habit was seen on) where its tests pass
 version, FAILED where one failed, `differs on this cluster` where a distribution's habit
 did not hold on a cluster without it, `skipped: reason`, `not run`, or `untestable
 (reason)`. Each claim shows what its verdict rests on (its basis); the claims that go
-beyond the tutorial's words are listed apart. Of several runs of one version, the latest
-counts.
+beyond the tutorial's words are listed apart. Of several runs of one version, each
+claim's latest result counts (a rerun of some claims updates those).
 """
 
 import argparse
@@ -18,10 +18,12 @@ import html
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from tutorial_conformance.report import changes
 
 VERDICTS = ("confirmed", "partly correct", "outdated", "incorrect")
 STATES = {  # cell state -> (background, text colour, what it means)
@@ -89,16 +91,23 @@ def version_key(version: str) -> tuple[int, ...]:
 
 
 def latest_per_version(runs: list[Run]) -> tuple[list[Run], list[str]]:
-    """One run per version, the latest; and a note for each version run more than once."""
+    """One run per version, its claims merged from every run of that version, each claim's
+    latest result counting (a rerun of some claims updates those); a note for each version
+    run more than once."""
     by_version: dict[str, list[Run]] = {}
     for run in runs:
         by_version.setdefault(run.version, []).append(run)
     chosen, notes = [], []
     for version in sorted(by_version, key=lambda v: (version_key(v), v)):
         group = sorted(by_version[version], key=lambda r: r.timestamp)
-        chosen.append(group[-1])
+        claims: dict[str, dict[str, Any]] = {}
+        for run in group:  # a claim a rerun did not run keeps its earlier result
+            claims.update({k: c for k, c in run.claims.items()
+                           if c.get("status") != "not run" or k not in claims})
+        chosen.append(replace(group[-1], claims=claims))
         if len(group) > 1:
-            notes.append(f"{len(group)} runs of {version}: the latest ({group[-1].source}) counts")
+            notes.append(f"{len(group)} runs of {version}: each claim's latest result counts ("
+                         + ", ".join(f"{r.source} {len(r.claims)} claims" for r in group) + ")")
     return chosen, notes
 
 
@@ -207,11 +216,13 @@ def render_markdown(matrix: Matrix) -> str:
 
     versions = [r.version for r in matrix.runs]
     lines = ["# Tutorial claims per Kubernetes version", ""]
-    lines += [f"- **{md(r.version)}**: {md(_run_summary(r))} ({md(r.timestamp)})"
-              for r in matrix.runs]
+    lines += [f"- **{md(changes.heading(r.version))}**: {md(_run_summary(r))} "
+              f"({md(r.timestamp)})" for r in matrix.runs]
+    lines += changes.markdown(matrix)
     for heading, rows in groups(matrix):
         lines += ["", f"## {md(heading)}", ""]
-        lines += ["| claim | verdict | " + " | ".join(md(v) for v in versions) + " |",
+        lines += ["| claim | verdict | " + " | ".join(md(changes.heading(v)) for v in versions)
+                  + " |",
                   "| --- | --- |" + " --- |" * len(versions)]
         for claim in rows:
             verdict, today = verdict_text(matrix, claim)
@@ -264,9 +275,9 @@ def render_html(matrix: Matrix, generated: str) -> str:
     out += ['</table>', '<ul class="legend">']
     out += [f'<li><span class="{s}">{e(s)}</span> {e(what)}</li>'
             for s, (_, _, what) in STATES.items()]
-    out += ["</ul>", '<table class="matrix"><thead><tr id="matrix-head">'
-            "<th>claim</th><th>verdict</th>"]
-    out += [f"<th>{e(v)}</th>" for v in versions]
+    out += ["</ul>", *changes.as_html(matrix), '<table class="matrix"><thead>'
+            '<tr id="matrix-head"><th>claim</th><th>verdict</th>']
+    out += [f"<th>{e(changes.heading(v))}</th>" for v in versions]
     out.append("</tr></thead><tbody>")
     for heading, rows in groups(matrix):
         out.append(f'<tr class="section"><th colspan="{2 + len(versions)}">'
