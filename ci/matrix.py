@@ -46,18 +46,17 @@ def run(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> t
     """argv's exit code and output. Its stdout and stderr go, merged in order, to a
     temporary file, echoed to this script's stdout once it ends (or is stopped)."""
     with tempfile.TemporaryDirectory(prefix="matrix-") as tmp:
-        log = Path(tmp) / "output.log"
+        log, code = Path(tmp) / "output.log", 124
         try:
-            return commands.run(argv, timeout=timeout, check=False, cwd=REPO,
-                                env={**os.environ, **(env or {})}, output=log
-                                ).returncode, log.read_text(errors="replace")
+            code = commands.run(argv, timeout=timeout, check=False, cwd=REPO,
+                                env={**os.environ, **(env or {})}, output=log).returncode
         except CommandTimeout:
             say(f"`{' '.join(argv[:3])} ...` did not finish within {timeout:.0f} s: stopped")
-            return 124, ""
         finally:
-            if log.exists():
-                sys.stdout.write(log.read_text(errors="replace"))
-                sys.stdout.flush()
+            output = log.read_text(errors="replace") if log.exists() else ""
+            sys.stdout.write(output)
+            sys.stdout.flush()
+        return code, output
 
 
 def source(version: str, offline: bool) -> str:
@@ -91,12 +90,12 @@ def one_version(version: str, offline: bool) -> tuple[str, int, int, str]:
     say(f"{version}: running the suite")
     started = time.monotonic()
     rc, _ = run([str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider",
-              f"--tutorial-k8s-version={version}",
-              f"--cluster-name=matrix-{version.replace('.', '-')}", f"--tutorial-reports-dir={out}",
-              f"--alluredir={out}/allure-results", f"--junitxml={out}/junit.xml",
-              f"--kind-kubectl-bin={SUITE_CACHE / 'bin' / f'kubectl-{version}'}",
-              f"--tutorial-image-source={source(version, offline)}"],
-                SUITE_TIMEOUT)
+                 f"--tutorial-k8s-version={version}",
+                 f"--cluster-name=matrix-{version.replace('.', '-')}",
+                 f"--tutorial-reports-dir={out}", f"--alluredir={out}/allure-results",
+                 f"--junitxml={out}/junit.xml",
+                 f"--kind-kubectl-bin={SUITE_CACHE / 'bin' / f'kubectl-{version}'}",
+                 f"--tutorial-image-source={source(version, offline)}"], SUITE_TIMEOUT)
     suite = round(time.monotonic() - started)
     if run(["bash", "ci/report.sh", f"{out}/allure-results", f"{out}/html"], 1800)[0] != 0 \
             and rc == 0:
@@ -156,6 +155,11 @@ def repage(note: str) -> int:
     return merged
 
 
+def row_version(row: str) -> str:
+    """The version of a wall-time row: `| v1.38.0-beta.0 (pre-release) | ...` -> v1.38.0-beta.0."""
+    return row.removeprefix("| ").split(" ", 1)[0]
+
+
 def kept_rows(ran: list[str]) -> list[str]:
     """The wall-time rows of reports/MATRIX.md for versions this run did not run."""
     page = REPO / "reports" / "MATRIX.md"
@@ -165,13 +169,13 @@ def kept_rows(ran: list[str]) -> list[str]:
     if TIMES_HEAD[1] not in lines:
         return []
     rows = [line for line in lines[lines.index(TIMES_HEAD[1]) + 1:] if line.startswith("| v")]
-    return [r for r in rows if r.split(" | ")[0].removeprefix("| ").split(" ")[0] not in ran]
+    return [r for r in rows if row_version(r) not in ran]
 
 
 def write_page(times: list[str], note: str = "") -> None:
     """reports/MATRIX.md: how and where the matrix ran, its times (a version not run this
     time keeps its row), and the claims matrix."""
-    ran = [row.split(" | ")[0].removeprefix("| ").split(" ")[0] for row in times[2:]]
+    ran = [row_version(row) for row in times[2:]]
     times = [*times[:2], *kept_rows(ran), *times[2:]]
     claims = REPO / "reports" / "claims-matrix.md"
     body = claims.read_text().split("\n", 1)[1] if claims.exists() else "\n(no claims matrix)\n"
