@@ -21,35 +21,19 @@ import shutil
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from ci.benchmark_runs import BenchmarkError, timed  # noqa: E402
 from tutorial_conformance.toolkit.commands import CommandError, docker, run  # noqa: E402
 from tutorial_conformance.toolkit.toolchain import pinned  # noqa: E402
 
 # Images the toolchain builds or stands in for; a cold build starts without them.
 TOOLCHAIN_IMAGES = ("tutorial-suite/", "registry.k8s.io/", "redis:", "memcached:", "golang:",
                     "gcr.io/distroless/", "envoyproxy/")
-STEP_TIMEOUT = 3 * 3600  # a cold build of a new Kubernetes version took 35 min on a busy day
-
-
-class BenchmarkError(Exception):
-    pass
-
-
-def timed(cmd: list[str], env: dict[str, str], log: Path, check: bool = True) -> float:
-    """Runs cmd with its output in log; returns its wall time in seconds."""
-    t0 = time.monotonic()
-    try:
-        run(cmd, timeout=STEP_TIMEOUT, check=check, env=env, cwd=REPO, output=log)
-    except CommandError as err:
-        raise BenchmarkError(str(err)) from None
-    return time.monotonic() - t0
 
 
 def remove_toolchain_images() -> None:
@@ -58,22 +42,6 @@ def remove_toolchain_images() -> None:
     if refs:
         docker("rmi", "-f", *refs, timeout=600)
     docker("builder", "prune", "-af", timeout=600)
-
-
-def per_module(junit: Path) -> dict[str, tuple[float, dict[str, int]]]:
-    times: dict[str, float] = defaultdict(float)
-    outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for case in ET.parse(junit).iter("testcase"):
-        module = case.get("classname", "").split(".")[-1]
-        times[module] += float(case.get("time", 0))
-        kind = ("failed" if case.find("failure") is not None or case.find("error") is not None
-                else "skipped" if case.find("skipped") is not None else "passed")
-        outcomes[module][kind] += 1
-    return {m: (times[m], dict(outcomes[m])) for m in sorted(times)}
-
-
-def outcome_text(counts: dict[str, int]) -> str:
-    return ", ".join(f"{counts[k]} {k}" for k in ("passed", "failed", "skipped") if counts.get(k))
 
 
 def install_engine() -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ci.benchmark import REPO, BenchmarkError, outcome_text, per_module, timed
+from ci.benchmark_runs import REPO, BenchmarkError, outcome_text, per_module, timed
 from tutorial_conformance.report.merge import merge
 from tutorial_conformance.toolkit.commands import docker
 

@@ -14,8 +14,8 @@ ci/fault-demo.sh).
 
 from tutorial_conformance.faults.registry import FAULTS, Fault
 
-MODULES = ("architecture", "call_flow", "cluster_setup", "operator", "operator_workflow",
-           "redis_standalone", "statefulset")
+MODULES = ("architecture", "call_flow", "cluster_setup", "kube_proxy", "operator",
+           "operator_workflow", "redis_standalone", "statefulset")
 
 
 def load() -> dict[str, Fault]:

@@ -99,7 +99,8 @@ def load_balancer_with_one_backend(ctx: FaultContext, step: Step) -> None:
     ctx.note(f"{lb} now balances over {kept} alone")
 
 
-APISERVER = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+APISERVER = f"{static_pods.MANIFESTS}/kube-apiserver.yaml"
+APISERVER_BACKUP = f"{static_pods.BACKUPS}/kube-apiserver.yaml"
 
 
 @fault("flow-etcd-bottleneck",
@@ -122,11 +123,12 @@ def configmaps_in_a_second_etcd(ctx: FaultContext, step: Step) -> None:
 
     def restore() -> None:
         for node in topology.control_planes:
-            ctx.node(node, "mv", "/root/kube-apiserver.yaml", APISERVER)
+            ctx.node(node, "mv", APISERVER_BACKUP, APISERVER)
         apiservers(running=False)
 
     for node in topology.control_planes:
-        ctx.node(node, "cp", APISERVER, "/root/kube-apiserver.yaml")
+        ctx.node(node, "mkdir", "-p", static_pods.BACKUPS)
+        ctx.node(node, "cp", APISERVER, APISERVER_BACKUP)
         ctx.node(node, "sed", "-i", rf"s|^\(\s*\)- --etcd-servers=.*$|&\n\1- {flag}|",
                  APISERVER)
     ctx.stack.callback(restore)

@@ -21,6 +21,7 @@ from tutorial_conformance.toolkit.operator_workflow import (
     DEPLOYMENT,
     EDIT_MANAGER,
     EDIT_TYPES,
+    GROUP,
     IMAGE,
     INIT,
     LOGIN,
@@ -67,14 +68,34 @@ def makefile_of_2021(ctx: FaultContext, step: Step) -> None:
     path.write_text(text.replace(today.group(0), "\t" + TUTORIAL_MAKE_MANIFESTS, 1))
 
 
+def controller_edited(ctx: FaultContext, step: Step, old: str, new: str) -> None:
+    """The controller the step writes into the project, with `old` replaced by `new`."""
+    text = Path(step.inputs["source"]).read_text()
+    if old not in text:
+        raise FaultError(f"the controller has no {old!r} to change")
+    directory = Path(ctx.stack.enter_context(TemporaryDirectory(prefix="tutorial-suite-fault-")))
+    faulted = directory / "memcached_controller.go"
+    faulted.write_text(text.replace(old, new))
+    step.inputs["source"] = faulted
+
+
 @fault("op-controller-rbac-markers", before=CONTROLLER_STEP)
 def markers_as_comments(ctx: FaultContext, step: Step) -> None:
     """the controller's rbac markers lost their +"""
-    directory = Path(ctx.stack.enter_context(TemporaryDirectory(prefix="tutorial-suite-fault-")))
-    faulted = directory / "memcached_controller.go"
-    faulted.write_text(Path(step.inputs["source"]).read_text().replace("//+kubebuilder:rbac",
-                                                                       "//kubebuilder:rbac"))
-    step.inputs["source"] = faulted
+    controller_edited(ctx, step, "//+kubebuilder:rbac", "//kubebuilder:rbac")
+
+
+@fault("op-logs-logger-keys", before=CONTROLLER_STEP)
+def logger_of_2021(ctx: FaultContext, step: Step) -> None:
+    """the creation logged in the tutorial's form, as controller-runtime of 2021 named its
+    loggers and keys: logger controller-runtime.manager.controller.memcached, keys
+    "reconciler group" and "reconciler kind" """
+    legacy = "".join(f'.WithName("{name}")'
+                     for name in ("controller-runtime", "manager", "controller", "memcached"))
+    controller_edited(ctx, step, 'log.Info("Creating a new Deployment"',
+                      f'ctrl.Log{legacy}.WithValues("reconciler group", "{GROUP}", '
+                      '"reconciler kind", "Memcached").Info("Creating a new Deployment"')
+    undeployed_after(ctx, workflow(step))
 
 
 @fault("op-docker-login", before=LOGIN)
@@ -164,7 +185,6 @@ def errors_only(ctx: FaultContext, step: Step) -> None:
 
 
 fault("op-logs-creating-deployment", after=DEPLOY)(errors_only)
-fault("op-logs-logger-keys", after=DEPLOY)(errors_only)
 
 
 @fault("op-types-edit-as-printed", before=EDIT_TYPES)

@@ -77,7 +77,6 @@ def master_reachable_without_service(ctx: FaultContext) -> Iterator[None]:
 
 
 fault("sfs-replica-needs-service")(master_reachable_without_service)
-fault("sfs-replica-log-lines")(master_reachable_without_service)
 
 
 @fault("svc-headless-pod-dns")

@@ -19,11 +19,12 @@ from tutorial_conformance.toolkit.control_plane import (
     mirror_pod,
     running_containers,
 )
+from tutorial_conformance.toolkit.nodes import STATIC_PODS
 from tutorial_conformance.toolkit.pods import is_running_and_ready
 from tutorial_conformance.toolkit.timeouts import INTERVALS, TIMEOUTS
 from tutorial_conformance.toolkit.waiting import wait_until
 
-MANIFESTS = "/etc/kubernetes/manifests"
+MANIFESTS = STATIC_PODS
 BACKUPS = "/etc/kubernetes/fault-backup"
 
 

@@ -1,6 +1,5 @@
 """Section I, "k8s architecture": what runs on the master and on the nodes."""
 
-import re
 import ssl
 import urllib.error
 import urllib.request
@@ -9,20 +8,17 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from tutorial_conformance.toolkit import kind
 from tutorial_conformance.toolkit.commands import node_exec
 from tutorial_conformance.toolkit.context import TestContext
 from tutorial_conformance.toolkit.credentials import UNISSUED_TOKEN, foreign_client_certificate
 from tutorial_conformance.toolkit.deployments import wait_ready_pods
-from tutorial_conformance.toolkit.manifests import manifest
-from tutorial_conformance.toolkit.nodes import control_plane_nodes, is_ready, proxy_mode
+from tutorial_conformance.toolkit.nodes import control_plane_nodes, is_ready
 from tutorial_conformance.toolkit.pods import (
     is_running_and_ready,
     record_pod,
     wait_running_and_ready,
 )
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS
-from tutorial_conformance.toolkit.toolchain import find_binary
 from tutorial_conformance.toolkit.waiting import Unrecoverable, wait_until
 
 CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"}
@@ -34,12 +30,6 @@ def control_plane_pods(core: client.CoreV1Api) -> dict[str, client.V1Pod]:
         "kube-system", label_selector="tier=control-plane", field_selector=f"spec.nodeName={master}"
     ).items
     return {p.metadata.labels.get("component"): p for p in pods}
-
-
-def require_kind(t: TestContext) -> str:
-    if t.cluster.kind_name is None:
-        pytest.skip("needs a kind cluster: this checks inside the node containers")
-    return t.cluster.kind_name
 
 
 def insecure_context() -> ssl.SSLContext:
@@ -101,7 +91,8 @@ def test_every_node_runs_kubelet_and_kube_proxy(t: TestContext):
 
 
 @pytest.mark.claim("arch-node-runtime-docker", "pod-is-docker-process")
-def test_nodes_run_containers_with_containerd_through_cri_not_docker(t: TestContext):
+def test_nodes_run_containers_with_containerd_through_cri_not_docker(t: TestContext,
+                                                                    kind_name: str):
     with t.step("the nodes' container runtime"):
         t.kubectl("get", "nodes", "-o", "custom-columns=NAME:.metadata.name,"
                   "RUNTIME:.status.nodeInfo.containerRuntimeVersion")
@@ -117,7 +108,7 @@ def test_nodes_run_containers_with_containerd_through_cri_not_docker(t: TestCont
         for pod in proxies:
             assert pod.status.container_statuses[0].container_id.startswith("containerd://")
 
-    node = f"{require_kind(t)}-worker"
+    node = f"{kind_name}-worker"
     with t.step("crictl version on a worker"):
         version = node_exec(node, "crictl", "version")
         t.evidence.add(f"crictl version on {node}", version)
@@ -129,7 +120,7 @@ def test_nodes_run_containers_with_containerd_through_cri_not_docker(t: TestCont
 
 
 @pytest.mark.claim("arch-only-apiserver-talks-to-etcd")
-def test_only_the_apiserver_connects_to_etcd(t: TestContext):
+def test_only_the_apiserver_connects_to_etcd(t: TestContext, kind_name: str):
     with t.step("the control-plane components' etcd flags"):
         pods = control_plane_pods(t.core)
         flags = {name: " ".join(pod.spec.containers[0].command) for name, pod in pods.items()}
@@ -137,7 +128,7 @@ def test_only_the_apiserver_connects_to_etcd(t: TestContext):
         for other in ("kube-controller-manager", "kube-scheduler"):
             assert "--etcd" not in flags[other], f"{other} is configured to reach etcd"
 
-    master = f"{require_kind(t)}-control-plane"
+    master = f"{kind_name}-control-plane"
     with t.step("ss: the connections to etcd's client port 2379"):
         clients = node_exec(master, "ss", "-Htnp", "state", "established", "( dport = :2379 )")
         t.evidence.add("connections to etcd's client port 2379 (ss)", clients)
@@ -163,58 +154,6 @@ def test_the_apiserver_refuses_anonymous_requests_and_serves_authenticated_ones(
     with t.step("kubectl get --raw /api/v1/namespaces/kube-system/serviceaccounts"):
         served = t.kubectl.json("get", "--raw", "/api/v1/namespaces/kube-system/serviceaccounts")
     assert served["kind"] == "ServiceAccountList"
-
-
-@pytest.mark.claim("arch-kube-proxy-uses-ipvs")
-def test_kube_proxy_runs_in_iptables_mode_not_ipvs(t: TestContext):
-    with t.step("kube-proxy's configuration"):
-        config = t.core.read_namespaced_config_map("kube-proxy",
-                                                   "kube-system").data["config.conf"]
-        t.evidence.add("configmap kube-system/kube-proxy config.conf", config)
-    configured = re.search(r"(?m)^mode: *(.*)$", config)
-    mode_set = configured.group(1).strip() if configured else "(no mode: line)"
-    assert mode_set == "iptables", f"kube-proxy's configuration sets mode {mode_set!r}"
-
-    node = f"{require_kind(t)}-worker"
-    with t.step("kube-proxy's /proxyMode on a worker"):
-        mode = proxy_mode(node)
-        t.evidence.add(f"kube-proxy /proxyMode on {node}", mode)
-    assert mode == "iptables", f"kube-proxy on {node} serves in {mode!r} mode"
-    with t.step("iptables -t nat -S KUBE-SERVICES on a worker"):
-        rules = node_exec(node, "iptables", "-t", "nat", "-S", "KUBE-SERVICES")
-        t.evidence.add(f"iptables -t nat -S KUBE-SERVICES on {node}", rules)
-    assert "default/kubernetes:https cluster IP" in rules
-    ipvs = node_exec(node, "sh", "-c", "cat /proc/net/ip_vs 2>/dev/null || echo absent")
-    t.evidence.add(f"/proc/net/ip_vs on {node}", ipvs)
-
-
-@pytest.mark.claim("arch-kube-proxy-uses-ipvs")
-def test_services_work_in_ipvs_mode_where_the_kernel_has_ipvs(t: TestContext):
-    name = require_kind(t)
-    probe = "test -e /proc/net/ip_vs || modprobe ip_vs 2>/dev/null && echo yes || echo no"
-    has_ipvs = node_exec(f"{name}-worker", "sh", "-c", probe).strip() == "yes"
-    t.evidence.add("kernel IPVS on the nodes", "present" if has_ipvs else "absent")
-    if not has_ipvs:
-        pytest.skip("this machine's kernel has no IPVS (no /proc/net/ip_vs, no ip_vs module "
-                    "to load): kube-proxy cannot run in ipvs mode here")
-
-    # A one-node cluster of the same node image with kube-proxy in IPVS mode.
-    side = f"{name}-ipvs"
-    spec = kind.KindSpec(
-        name=side, kubeconfig=Path(t.cluster.kubeconfig).parent.parent / side / "kubeconfig",
-        kind_path=find_binary("kind"), kubectl_path=t.cluster.kubectl.binary,
-        node_image=t.cluster.node_image, base="kind-ipvs.yaml")
-    with t.step("a one-node cluster with kube-proxy in ipvs mode"), \
-            kind.kind_cluster(spec) as (_, ipvs):
-        kubectl = ipvs.kubectl.bound(t.evidence)
-        assert proxy_mode(f"{side}-control-plane") == "ipvs"
-        core = client.CoreV1Api(ipvs.api)
-        kubectl("create", "-f", manifest("redis/deployment-with-service.yaml"))
-        wait_ready_pods(core, "default", "app=redis", 3)
-        kubectl("run", "client", "--image=redis", "--command", "--", "sleep", "3600")
-        wait_ready_pods(core, "default", "run=client", 1)
-        answer = kubectl.exec("default", "client", "redis-cli", "-h", "redis-vip", "ping").stdout
-        assert answer.strip() == "PONG"
 
 
 @pytest.mark.claim("arch-apiserver-authenticates")

@@ -93,6 +93,12 @@ def claims_matrix() -> ModuleType:
     return matrix
 
 
+def report_runs() -> ModuleType:
+    from tutorial_conformance.report import runs
+
+    return runs
+
+
 def annotated_tutorial() -> ModuleType:
     from tutorial_conformance.report import tutorial
 

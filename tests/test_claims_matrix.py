@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.reporting import claims_matrix
+from tests.reporting import claims_matrix, report_runs
 from tutorial_conformance.toolkit.commands import Completed, run
 
 cm = claims_matrix()
+rs = report_runs()
 MODULE = "tutorial_conformance.report.matrix"
 SECTIONS = {"I": "Architecture", "III": "Redis"}
 
@@ -58,7 +59,7 @@ def run_cli(*args: str) -> Completed[str]:
     ],
 )
 def test_cells(entry: dict[str, Any] | None, state: str, text: str):
-    cell = cm.cell(entry)
+    cell = rs.cell(entry)
     assert (cell.state, cell.text) == (state, text)
 
 
@@ -98,7 +99,7 @@ def test_the_latest_run_of_a_version_counts(tmp_path: Path):
 
 def test_a_run_without_a_cluster_gets_a_column_of_its_own(tmp_path: Path):
     run = write_run(tmp_path / "offline-run" / "claims-results.json", None, [claim("a", "failed")])
-    matrix = cm.build_matrix([cm.load_run(run)])
+    matrix = rs.build_matrix([rs.load_run(run)])
     assert matrix.runs[0].version == "unknown (offline-run)"
 
 
@@ -135,22 +136,22 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
 def test_a_verdict_that_differs_between_versions_is_shown_per_version(tmp_path: Path):
     older = claim("ipvs", "passed", verdict="incorrect", today="iptables is the default")
     newer = claim("ipvs", "passed", verdict="incorrect", today="IPVS needs its feature gate")
-    runs = [cm.load_run(write_run(tmp_path / v / "claims-results.json", v, [c]))
+    runs = [rs.load_run(write_run(tmp_path / v / "claims-results.json", v, [c]))
             for v, c in (("v1.36.3", older), ("v1.37.2", newer))]
-    matrix = cm.build_matrix(runs)
+    matrix = rs.build_matrix(runs)
     verdict, today = cm.verdict_text(matrix, matrix.claims[0])
     assert verdict == "differs by version"
     assert today == ("v1.36.3: incorrect (today: iptables is the default); "
                      "v1.37.2: incorrect (today: IPVS needs its feature gate)")
     assert "differs by version" in cm.render_markdown(matrix)
-    same = cm.build_matrix([runs[0], cm.load_run(write_run(
+    same = rs.build_matrix([runs[0], rs.load_run(write_run(
         tmp_path / "b" / "claims-results.json", "v1.35.4", [older]))])
     assert cm.verdict_text(same, same.claims[0]) == ("incorrect", "iptables is the default")
 
 
 def test_the_tutorials_words_are_shown_with_each_claim(tmp_path: Path):
     quoted = claim("q", "passed", quote=["Only apiserver will connect ETCD."], lines="15")
-    matrix = cm.build_matrix([cm.load_run(write_run(tmp_path / "r.json", "v1.37.2", [quoted]))])
+    matrix = rs.build_matrix([rs.load_run(write_run(tmp_path / "r.json", "v1.37.2", [quoted]))])
     assert "*tutorial, lines 15:* “Only apiserver will connect ETCD.”" in cm.render_markdown(matrix)
     assert "tutorial, lines 15: “Only apiserver will connect ETCD.”" in cm.render_html(matrix, "")
 
@@ -204,7 +205,7 @@ def test_a_rerun_of_some_claims_updates_those_and_keeps_the_others(tmp_path: Pat
     rerun = write_run(tmp_path / "rerun.json", "v1.36.5", [claim("a", "not run"),
                                                            claim("b", "passed")],
                       "2026-01-02T00:00:00+00:00")
-    runs, notes = cm.latest_per_version([cm.load_run(full), cm.load_run(rerun)])
+    runs, notes = rs.latest_per_version([rs.load_run(full), rs.load_run(rerun)])
     assert [r.version for r in runs] == ["v1.36.5"]
     assert {k: c["status"] for k, c in runs[0].claims.items()} == {"a": "passed", "b": "passed"}
     assert notes and "each claim's latest result counts" in notes[0]

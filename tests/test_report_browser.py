@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import pytest
 
 from tests.browser import Page, Seen, chromium, normal, render
-from tests.reporting import REPO, claims_matrix, run_sample_suite, write_environment
+from tests.reporting import REPO, report_runs, run_sample_suite, write_environment
 from tutorial_conformance.toolkit.commands import run
 
 REPORT_ENV = "REPORT_DIR"
@@ -163,7 +163,7 @@ def run_and_page(report: Report, name: str) -> tuple[Any, Path]:
     for path in (results_file, page):
         if not path.is_file():
             missing(report, f"{path} is missing: run the suite, then `bash ci/report.sh`")
-    return claims_matrix().load_run(results_file), page
+    return report_runs().load_run(results_file), page
 
 
 def rendered(report: Report, page: Path, expect: list[str], screenshot: str) -> Seen:
@@ -176,7 +176,7 @@ def rendered(report: Report, page: Path, expect: list[str], screenshot: str) -> 
 
 def test_the_claims_matrix_shows_every_claim_and_its_cell(report: Report):
     run, page = run_and_page(report, "claims-matrix.html")
-    expected = {c["id"]: claims_matrix().cell(c).text for c in run.claims.values()}
+    expected = {c["id"]: report_runs().cell(c).text for c in run.claims.values()}
     seen = rendered(report, page, list(expected), "claims-matrix-screenshot.png")
     head = seen.rows.get("matrix-head", [])
     assert normal(run.version) in head, f"claims-matrix.html has no column {run.version}: {head}"
@@ -194,7 +194,7 @@ def test_the_claims_matrix_shows_every_claim_and_its_cell(report: Report):
 
 def test_the_annotated_tutorial_marks_every_quoted_claim_with_its_state(report: Report):
     run, page = run_and_page(report, "annotated-tutorial.html")
-    expected = {f"{c['id']}@{run.version}": claims_matrix().cell(c).text
+    expected = {f"{c['id']}@{run.version}": report_runs().cell(c).text
                 for c in run.claims.values() if c.get("quote")}
     if not expected:
         missing(report, f"no claim in {run.source} quotes the tutorial")

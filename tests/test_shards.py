@@ -1,5 +1,6 @@
-"""Shards: the split (stable, every test exactly once, modules and the operator group kept
-whole) and the merge of their results (one run's rule, a missing shard never passed)."""
+"""Shards: the split (stable, every test exactly once, a module whose tests share a set-up
+and the operator group kept whole, other tests split one by one) and the merge of their
+results (one run's rule, a missing shard never passed)."""
 
 import json
 from pathlib import Path
@@ -8,7 +9,14 @@ import pytest
 
 from tests.test_junit_schema import assert_valid
 from tutorial_conformance.cli import main as cli
-from tutorial_conformance.fixtures.shards import DURATIONS, parse, split, unit_of
+from tutorial_conformance.fixtures.shards import (
+    DURATIONS,
+    parse,
+    reuses_setup,
+    shard_unit,
+    split,
+    unit_of,
+)
 from tutorial_conformance.plugin import suites_dir
 from tutorial_conformance.report.merge import MergeError, load_shard, merge, merge_results
 
@@ -37,6 +45,49 @@ def test_every_test_is_in_exactly_one_shard_and_modules_stay_whole():
             assert not units & {unit_of(n) for n in others}
     assert {unit_of(f"suites/test_{m}.py::x") for m in ("operator", "operator_workflow")} == {
         "operator"}
+
+
+def test_only_a_shared_set_up_or_a_group_keeps_a_module_whole():
+    reusing = {n for n in SUITE if "/test_a.py" in n}
+
+    def unit(nodeid: str) -> str:
+        return shard_unit(nodeid, nodeid in reusing)
+
+    assert {unit(n) for n in reusing} == {"suites/test_a.py"}
+    b_tests = [n for n in SUITE if "/test_b.py" in n]
+    assert [unit(n) for n in b_tests] == b_tests
+    assert {unit(n) for n in SUITE if "operator" in n} == {"operator"}
+    groups = split(SUITE, TIMES, 4, unit)
+    assert sorted(n for ids, _ in groups for n in ids) == sorted(SUITE)
+    where = {n: i for i, (ids, _) in enumerate(groups) for n in ids}
+    assert len({where[n] for n in reusing}) == 1
+    assert len({where[n] for n in SUITE if "operator" in n}) == 1
+    # the operator group (220 s) and test_a (30 s) whole; the three single tests of 10 s
+    # fill the two shards left
+    assert sorted(seconds for _, seconds in groups) == [10.0, 20.0, 30.0, 220.0]
+
+
+class _Def:
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+
+
+class _Info:
+    def __init__(self, **scopes: str) -> None:
+        self.name2fixturedefs = {name: [_Def(scope)] for name, scope in scopes.items()}
+
+
+class _Item:
+    def __init__(self, info: _Info | None) -> None:
+        if info is not None:
+            self._fixtureinfo = info
+
+
+def test_a_fixture_of_module_scope_is_a_shared_set_up_a_session_one_is_not():
+    assert reuses_setup(_Item(_Info(t="function", cluster="session", topology="module")))
+    assert not reuses_setup(_Item(_Info(t="function", cluster="session",
+                                        tmp_path_factory="session")))
+    assert reuses_setup(_Item(None))  # no fixture information: the module stays whole
 
 
 def test_the_split_is_stable_and_balanced_by_duration():

@@ -16,6 +16,7 @@ from tutorial_conformance.toolkit.commands import CommandError, container_exec, 
 from tutorial_conformance.toolkit.credentials import self_signed
 from tutorial_conformance.toolkit.errors import SetupError
 from tutorial_conformance.toolkit.kubectl import Kubectl
+from tutorial_conformance.toolkit.nodes import ASIDE, STATIC_PODS
 from tutorial_conformance.toolkit.timeouts import TIMEOUTS
 from tutorial_conformance.toolkit.toolchain import find_binary
 from tutorial_conformance.toolkit.waiting import wait_until
@@ -127,7 +128,8 @@ def apiserver_answers(node: str) -> tuple[bool, str]:
 def apiserver_stopped(node: str) -> Iterator[None]:
     """One control-plane node's apiserver stopped (its static-pod manifest moved out: kubelet
     stops it), started again afterwards."""
-    manifest, aside = "/etc/kubernetes/manifests/kube-apiserver.yaml", "/root/kube-apiserver.yaml"
+    manifest, aside = f"{STATIC_PODS}/kube-apiserver.yaml", f"{ASIDE}/kube-apiserver.yaml"
+    container_exec(node, "mkdir", "-p", ASIDE)
     container_exec(node, "mv", manifest, aside)
     try:
         def stopped() -> tuple[bool, str]:

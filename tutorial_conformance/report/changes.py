@@ -6,10 +6,8 @@ shown, never counted against a run."""
 import html
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from tutorial_conformance.report.matrix import Matrix
+from tutorial_conformance.report.runs import Matrix
 
 PRERELEASE = re.compile(r"^v\d+\.\d+\.\d+-(alpha|beta|rc)\.\d+$")
 
@@ -29,7 +27,7 @@ class Change:
     cells: dict[str, str]  # version -> what its cell says, for the versions compared
 
 
-def differing(matrix: "Matrix", versions: list[str]) -> list[Change]:
+def differing(matrix: Matrix, versions: list[str]) -> list[Change]:
     found = []
     for claim in matrix.claims:
         cells = {v: matrix.cells[(claim["id"], v)].text for v in versions}
@@ -38,7 +36,7 @@ def differing(matrix: "Matrix", versions: list[str]) -> list[Change]:
     return found
 
 
-def sections(matrix: "Matrix") -> list[tuple[str, str, list[Change]]]:
+def sections(matrix: Matrix) -> list[tuple[str, str, list[Change]]]:
     """(heading, what is compared, changes) for the released versions and the next minor."""
     versions = [r.version for r in matrix.runs]
     released = [v for v in versions if not is_prerelease(v)]
@@ -52,7 +50,7 @@ def sections(matrix: "Matrix") -> list[tuple[str, str, list[Change]]]:
     return found
 
 
-def markdown(matrix: "Matrix") -> list[str]:
+def markdown(matrix: Matrix) -> list[str]:
     lines: list[str] = []
     for title, compared, changes in sections(matrix):
         lines += ["", f"## {title}", "", f"Compared: {compared}."]
@@ -63,7 +61,7 @@ def markdown(matrix: "Matrix") -> list[str]:
     return lines
 
 
-def as_html(matrix: "Matrix") -> list[str]:
+def as_html(matrix: Matrix) -> list[str]:
     e = html.escape
     out: list[str] = []
     for title, compared, changes in sections(matrix):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tutorial_conformance.report import matrix as cm
+from tutorial_conformance.report import runs as rs  # the runs and cells every report reads
 from tutorial_conformance.report.tutorial import evidence_links
 from tutorial_conformance.toolkit.catalogue import TUTORIAL, span
 
@@ -35,7 +35,7 @@ class Change:
     block: bool  # True: the printed lines are replaced; False: a note after them
 
 
-def changes(run: cm.Run) -> list[Change]:
+def changes(run: rs.Run) -> list[Change]:
     """The newest run's changes to the tutorial: the blocks that differ, then, for each
     changed verdict whose passage no differing block replaces, its today."""
     found: list[Change] = []
@@ -59,7 +59,7 @@ def changes(run: cm.Run) -> list[Change]:
     return sorted(found, key=lambda c: (c.last, not c.block))
 
 
-def since(runs: list[cm.Run], claim_id: str) -> str:
+def since(runs: list[rs.Run], claim_id: str) -> str:
     """The versions whose runs gave the claim's verdict as the newest run gives it."""
     newest = runs[-1].claims.get(claim_id, {})
     held = [r.version for r in runs
@@ -104,7 +104,7 @@ def text_today(text: str, found: list[Change]) -> str:
     return "\n".join(out) + "\n"
 
 
-def errata(runs: list[cm.Run], found: list[Change]) -> str:
+def errata(runs: list[rs.Run], found: list[Change]) -> str:
     out = ["# Errata: the tutorial as it runs today", "",
            f"From the run of {runs[-1].version} ({runs[-1].timestamp}); each entry gives the "
            "passage, what to write instead, and the Kubernetes versions the suite saw it on.",
@@ -140,7 +140,7 @@ ins { background: #d1f2d9; color: #0b4d1f; text-decoration: none; display: block
 """
 
 
-def render_html(runs: list[cm.Run], text: str, found: list[Change], out: Path) -> str:
+def render_html(runs: list[rs.Run], text: str, found: list[Change], out: Path) -> str:
     e = html.escape
     run = runs[-1]
     lines = text.splitlines()
@@ -183,18 +183,18 @@ def render_html(runs: list[cm.Run], text: str, found: list[Change], out: Path) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = cm.report_parser(__doc__, "reports/tutorial-today",
+    args = rs.report_parser(__doc__, "reports/tutorial-today",
                             "output path without suffix: OUTPUT.html, OUTPUT.md, errata.md"
                             ).parse_args(argv)
-    read = cm.read_runs(args.results, "tutorial_today")
+    read = rs.read_runs(args.results, "tutorial_today")
     if read is None:
         return 1
     runs, _ = read
     text = TUTORIAL.read_text(encoding="utf-8")
     found = changes(runs[-1])
-    base = cm.output_base(args.output)
+    base = rs.output_base(args.output)
     page = base.with_name(base.name + ".html")
-    if not cm.write_pages("tutorial_today", {
+    if not rs.write_pages("tutorial_today", {
             page: render_html(runs, text, found, page),
             base.with_name(base.name + ".md"): text_today(text, found),
             base.parent / "errata.md": errata(runs, found)}):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tutorial_conformance.report import matrix as cm  # the matrix's runs and cells, shared
+from tutorial_conformance.report import runs as rs  # the runs and cells every report reads
 from tutorial_conformance.toolkit.catalogue import TUTORIAL
 
 # Worst first: the colour of a passage is its claim's worst state over the versions.
@@ -31,7 +31,7 @@ SEVERITY = ["failed", "incorrect", "outdated", "partly-correct", "differs", "con
 @dataclass(frozen=True)
 class VersionCell:
     version: str
-    cell: cm.Cell
+    cell: rs.Cell
     today: str | None  # what is true today, as judged on this version
     links: list[tuple[str, str]]  # (test, link to its evidence in the Allure report)
 
@@ -49,7 +49,7 @@ class Annotation:
         return min(states, key=SEVERITY.index)
 
 
-def evidence_links(run: cm.Run, claim: dict[str, Any], out: Path) -> list[tuple[str, str]]:
+def evidence_links(run: rs.Run, claim: dict[str, Any], out: Path) -> list[tuple[str, str]]:
     """(test name, link to its page in the run's Allure report) for the claim's tests."""
     results = run.source.parent / "allure-results"
     index = run.source.parent / "html" / "index.html"
@@ -69,8 +69,8 @@ def evidence_links(run: cm.Run, claim: dict[str, Any], out: Path) -> list[tuple[
     return links
 
 
-def annotations(runs: list[cm.Run], text: str, out: Path) -> list[Annotation]:
-    matrix = cm.build_matrix(runs)
+def annotations(runs: list[rs.Run], text: str, out: Path) -> list[Annotation]:
+    matrix = rs.build_matrix(runs)
     found = []
     for claim in matrix.claims:
         spans = [(i, i + len(q)) for q in claim.get("quote") or [] if (i := text.find(q)) >= 0]
@@ -80,7 +80,7 @@ def annotations(runs: list[cm.Run], text: str, out: Path) -> list[Annotation]:
         for run in runs:
             own = run.claims.get(claim["id"], {})
             cells.append(VersionCell(run.version, matrix.cells[(claim["id"], run.version)],
-                                     cm.today_of(own), evidence_links(run, own, out)))
+                                     rs.today_of(own), evidence_links(run, own, out)))
         end = max(e for _, e in spans)
         found.append(Annotation(claim, spans, text.count("\n", 0, end - 1) + 1, cells))
     return found
@@ -131,8 +131,8 @@ def box(note: Annotation) -> str:
             + (f'<div class="holds"><b>holds:</b> {e(claim["holds"])}</div>'
                if claim.get("holds") else "")
             + "".join(f'<div class="today"><b>today:</b> {e(t)}</div>' for t in todays)
-            + (f'<div class="basis"><b>basis:</b> {e(str(cm.basis_of(claim)))}</div>'
-               if cm.basis_of(claim) else "")
+            + (f'<div class="basis"><b>basis:</b> {e(str(rs.basis_of(claim)))}</div>'
+               if rs.basis_of(claim) else "")
             + "</aside>")
 
 
@@ -157,11 +157,11 @@ table.versions th, table.versions td { padding: .1em .4em; text-align: left; }
 """ + "".join(
     f"mark.{s}, td.{s}, .legend .{s} {{ background: {bg}; color: {fg}; }}\n"
     f"aside.note.{s} {{ border-left-color: {bg}; }}\n"
-    for s, (bg, fg, _) in cm.STATES.items()
+    for s, (bg, fg, _) in rs.STATES.items()
 )
 
 
-def render(runs: list[cm.Run], text: str, out: Path) -> str:
+def render(runs: list[rs.Run], text: str, out: Path) -> str:
     notes = annotations(runs, text, out)
     by_line: dict[int, list[Annotation]] = {}
     for note in notes:
@@ -173,7 +173,7 @@ def render(runs: list[cm.Run], text: str, out: Path) -> str:
              "<p>Runs: " + "; ".join(f"<b>{e(r.version)}</b> ({e(r.timestamp)})" for r in runs)
              + f". {len(notes)} claims quote the passages marked below.</p>",
              '<p class="legend">' + "".join(
-                 f'<span class="{s}">{e(s)}</span>' for s in cm.STATES) + "</p>"]
+                 f'<span class="{s}">{e(s)}</span>' for s in rs.STATES) + "</p>"]
     for number, line in enumerate(marked_lines(text, notes), start=1):
         boxes = "".join(box(n) for n in by_line.get(number, []))
         parts.append(f'<div class="row" id="L{number}"><div class="text">'
@@ -183,14 +183,14 @@ def render(runs: list[cm.Run], text: str, out: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = cm.report_parser(__doc__, "reports/annotated-tutorial.html", "the page to write"
+    args = rs.report_parser(__doc__, "reports/annotated-tutorial.html", "the page to write"
                             ).parse_args(argv)
-    read = cm.read_runs(args.results, "annotated_tutorial")
+    read = rs.read_runs(args.results, "annotated_tutorial")
     if read is None:
         return 1
     runs, _ = read
     text = TUTORIAL.read_text(encoding="utf-8")
-    if not cm.write_pages("annotated_tutorial", {args.output: render(runs, text, args.output)}):
+    if not rs.write_pages("annotated_tutorial", {args.output: render(runs, text, args.output)}):
         return 1
     print(f"annotated tutorial: {args.output}")
     return 0
