@@ -38,43 +38,43 @@ def kube_proxy_state(t: TestContext, node: str, ip: str) -> str:
 
 @pytest.mark.claim("arch-kube-proxy-opens-network")
 def test_kube_proxy_writes_every_new_service_into_every_node(t: TestContext, kind_name: str):
-    nodes = sorted(n.metadata.name for n in t.core.list_node().items)
+    nodes = {n.metadata.name: n for n in t.core.list_node().items}
     with t.step("kubectl create -f service.yaml (a Service, no pod behind it)"):
         t.kubectl("create", "-n", t.namespace, "-f", manifest("kube-proxy/service.yaml"))
         ip = t.core.read_namespaced_service("opened-by-kube-proxy", t.namespace).spec.cluster_ip
     t.evidence.add("the Service's cluster IP", ip)
+    address = re.compile(rf"(?<![\d.]){re.escape(ip)}(?![\d.]*\d)")  # 10.96.0.1, not .10
 
     started = time.monotonic()
-    written: dict[str, float] = {}
+    written: dict[str, tuple[float, list[str]]] = {}  # node -> (seconds, its rules for ip)
 
     def every_node() -> tuple[bool, dict[str, str]]:
-        seen = {}
-        for node in nodes:
-            if node not in written and ip in node_exec(node, "sh", "-c", RULES):
-                written[node] = time.monotonic() - started
-            seen[node] = "written" if node in written else f"no rule for {ip}"
-        return len(written) == len(nodes), seen
+        for node in sorted(set(nodes) - set(written)):
+            rules = [line for line in node_exec(node, "sh", "-c", RULES).splitlines()
+                     if address.search(line)]
+            if rules:
+                written[node] = (time.monotonic() - started, rules)
+        return len(written) == len(nodes), {
+            n: "written" if n in written else f"no rule for {ip}" for n in sorted(nodes)}
 
     with t.step("every node's rules hold the Service's cluster IP"):
         wait_until(f"kube-proxy to write the cluster IP {ip} into every node's rules",
                    every_node, timeout=TIMEOUTS.api_change, interval=INTERVALS.slow,
-                   diagnose=lambda: [kube_proxy_state(t, n, ip) for n in nodes
-                                            if n not in written])
+                   diagnose=lambda: [kube_proxy_state(t, n, ip) for n in sorted(nodes)
+                                     if n not in written])
     t.evidence.add("seconds from the Service's creation to its rule, per node (measured)",
-                   "\n".join(f"{n}: {s:.1f} s" for n, s in sorted(written.items())))
+                   "\n".join(f"{n}: {s:.1f} s" for n, (s, _) in sorted(written.items())))
     node = f"{kind_name}-worker"
-    rules = [line for line in node_exec(node, "sh", "-c", RULES).splitlines() if ip in line]
-    t.evidence.add(f"the rules for {ip} on {node}", "\n".join(rules))
+    t.evidence.add(f"the rules for {ip} on {node}", "\n".join(written[node][1]))
 
     # The pod network itself is not kube-proxy's: the CNI plugin routes each other node's
     # pod CIDR to that node, and kube-proxy writes no route.
     with t.step(f"ip route on {node}"):
         routes = node_exec(node, "ip", "route")
         t.evidence.add(f"ip route on {node}", routes)
-    others = [n for n in t.core.list_node().items if n.metadata.name != node]
-    unrouted = [f"{n.metadata.name} ({n.spec.pod_cidr})" for n in others
-                if n.spec.pod_cidr and not re.search(rf"(?m)^{re.escape(n.spec.pod_cidr)} ",
-                                                     routes)]
+    unrouted = [f"{name} ({n.spec.pod_cidr})" for name, n in sorted(nodes.items())
+                if name != node and n.spec.pod_cidr
+                and not re.search(rf"(?m)^{re.escape(n.spec.pod_cidr)} ", routes)]
     assert not unrouted, f"{node} has no route to the pods of {unrouted}"
 
 
@@ -103,16 +103,15 @@ def test_kube_proxy_runs_in_iptables_mode_not_ipvs(t: TestContext, kind_name: st
 
 @pytest.mark.claim("arch-kube-proxy-uses-ipvs")
 def test_services_work_in_ipvs_mode_where_the_kernel_has_ipvs(t: TestContext, kind_name: str):
-    name = kind_name
     probe = "test -e /proc/net/ip_vs || modprobe ip_vs 2>/dev/null && echo yes || echo no"
-    has_ipvs = node_exec(f"{name}-worker", "sh", "-c", probe).strip() == "yes"
+    has_ipvs = node_exec(f"{kind_name}-worker", "sh", "-c", probe).strip() == "yes"
     t.evidence.add("kernel IPVS on the nodes", "present" if has_ipvs else "absent")
     if not has_ipvs:
         pytest.skip("this machine's kernel has no IPVS (no /proc/net/ip_vs, no ip_vs module "
                     "to load): kube-proxy cannot run in ipvs mode here")
 
     # A one-node cluster of the same node image with kube-proxy in IPVS mode.
-    side = f"{name}-ipvs"
+    side = f"{kind_name}-ipvs"
     spec = kind.KindSpec(
         name=side, kubeconfig=Path(t.cluster.kubeconfig).parent.parent / side / "kubeconfig",
         kind_path=find_binary("kind"), kubectl_path=t.cluster.kubectl.binary,
